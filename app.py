@@ -1,0 +1,104 @@
+"""Escalator's Chalice app: routes and event handlers only; each hands over at once to
+chalicelib (components builds what they need, once per container)."""
+
+from aws_lambda_powertools import Logger
+from chalice import Chalice, Response
+
+from chalicelib import components
+from chalicelib.api import (
+    AgentAction,
+    bearer_token_error,
+    case_json,
+    error,
+    json_response,
+    parse_action,
+)
+from chalicelib.cases import CaseConflict, CaseNotFound, Status
+from chalicelib.intake import record_batch
+from chalicelib.settings import secret
+from chalicelib.webhooks import receive_generic
+
+INBOX_QUEUE = "escalator-inbox"
+
+app = Chalice(app_name="escalator")
+logger = Logger(service="escalator")
+
+
+# -- ingest -------------------------------------------------------------------------------
+
+
+@app.route("/webhooks/generic", methods=["POST"], content_types=["application/json"])
+def generic_webhook() -> Response:
+    request = app.current_request
+    return receive_generic(
+        request.raw_body, request.headers, secret("ESCALATOR_GENERIC_SECRET"), components.inbox()
+    )
+
+
+@app.on_sqs_message(queue=INBOX_QUEUE, batch_size=10)
+def record_posts(event):
+    return record_batch(event.to_dict(), components.escalator())
+
+
+# -- escalation timer ---------------------------------------------------------------------
+
+
+@app.lambda_function(name="escalate")
+def escalate(event, context):
+    return components.escalator().escalate(event["case_id"]).as_output()
+
+
+# -- agent API ----------------------------------------------------------------------------
+
+
+def _authorized() -> Response | None:
+    return bearer_token_error(app.current_request.headers, secret("ESCALATOR_API_TOKEN"))
+
+
+@app.route("/cases", methods=["GET"])
+def list_cases() -> Response:
+    if denied := _authorized():
+        return denied
+    params = app.current_request.query_params or {}
+    status = params.get("status", Status.OPEN)
+    if status not in set(Status):
+        return error(400, f"status must be one of {', '.join(Status)}; got {status!r}")
+    limit = params.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        return error(400, f"limit must be a whole number from 1 to 1000; got {limit!r}")
+    cases = components.escalator().store.list(Status(status), int(limit))
+    return json_response(200, {"cases": [case_json(case) for case in cases]})
+
+
+@app.route("/cases/{case_id}", methods=["GET"])
+def get_case(case_id: str) -> Response:
+    if denied := _authorized():
+        return denied
+    try:
+        case, events = components.escalator().store.history(case_id)
+    except CaseNotFound as missing:
+        return error(404, str(missing))
+    return json_response(200, case_json(case, events))
+
+
+@app.route(
+    "/cases/{case_id}/{action}",
+    methods=["POST"],
+    content_types=["application/json", "application/x-www-form-urlencoded", "text/plain"],
+)
+def act_on_case(case_id: str, action: str) -> Response:
+    if denied := _authorized():
+        return denied
+    actions = {"respond": components.escalator().respond, "resolve": components.escalator().resolve}
+    if action not in actions:
+        return error(404, f"no action {action!r}; try {' or '.join(actions)}")
+    body = parse_action(app.current_request.raw_body)
+    if not isinstance(body, AgentAction):
+        return body
+    try:
+        case = actions[action](case_id, body.by)
+    except CaseNotFound as missing:
+        return error(404, str(missing))
+    except CaseConflict as conflict:
+        return error(409, str(conflict))
+    return json_response(200, case_json(case))

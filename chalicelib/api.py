@@ -1,0 +1,98 @@
+"""HTTP glue for the routes: JSON errors, the bearer token, and the JSON shape of cases.
+
+Every client mistake becomes a 4xx with `{"error": ..., "problems"?: [...]}`; nothing a
+client sends reaches a 500.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from chalice import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.cases import Case, Event
+from chalicelib.posts import describe_error
+from chalicelib.store import iso
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def error(status: int, message: str, problems: list[str] | None = None, **headers: str) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if problems:
+        body["problems"] = problems
+    return json_response(status, body, headers)
+
+
+def bearer_token_error(headers: dict[str, str], expected: str | None) -> Response | None:
+    """None if the request carries the API token, else the 401 (or 503) to return."""
+    if not expected:
+        return error(503, "the agent API token is not configured (ESCALATOR_API_TOKEN)")
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        return error(
+            401,
+            "missing or wrong API token: send Authorization: Bearer <token>",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+    return None
+
+
+def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": case.id,
+        "status": str(case.status),
+        "channel": case.post.channel,
+        "intent": case.intent,
+        "priority": case.priority,
+        "reasons": list(case.reasons),
+        "policy": case.policy_name,
+        "tier": case.tier,
+        "tiers": len(case.tiers),
+        "opened_at": iso(case.opened_at),
+        "next_deadline": case.next_deadline and iso(case.next_deadline),
+        "first_response_at": case.first_response_at and iso(case.first_response_at),
+        "first_response_by": case.first_response_by,
+        "resolved_at": case.resolved_at and iso(case.resolved_at),
+        "resolved_by": case.resolved_by,
+        "post": case.post.model_dump(mode="json"),
+    }
+    if events is not None:
+        body["events"] = [
+            {"at": iso(e.at), "kind": e.kind, "by": e.by, "detail": e.detail} for e in events
+        ]
+    return body
+
+
+class AgentAction(BaseModel):
+    """The optional body of POST /cases/{id}/respond|resolve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(default="agent", min_length=1, max_length=128)
+
+
+def parse_action(body: bytes | None) -> AgentAction | Response:
+    """The action's body, or the 400 to return."""
+    if not body or not body.strip():
+        return AgentAction()
+    if len(body) > MAX_BODY_BYTES:
+        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return AgentAction.model_validate_json(body)
+    except ValidationError as invalid:
+        return error(
+            400, "the body is not a valid action", [describe_error(e) for e in invalid.errors()]
+        )

@@ -1,0 +1,94 @@
+"""Escalation emails: what a tier's people read, rendered from Jinja2 templates
+(HTML escaped: post text is hostile input) into one multipart message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalicelib.cases import Case, Tier
+from chalicelib.policy import format_duration
+
+TEMPLATES = Path(__file__).with_name("templates")
+CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
+SUBJECT_EXCERPT = 60
+
+
+def channel_name(channel: str) -> str:
+    return CHANNEL_NAMES.get(channel, channel.capitalize())
+
+
+def excerpt(text: str, length: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
+
+
+@cache
+def _templates() -> Any:
+    # Imported here: only the escalate step renders emails, so only it pays for Jinja2.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def escalation_email(
+    case: Case, tier: Tier, now: datetime, sender: str, base_url: str
+) -> EmailMessage:
+    """The email for one tier of one case, as a multipart text + HTML message."""
+    waited = format_duration(case.policy_time_since_opened(now).total_seconds())
+    following = case.tiers[tier.number] if tier.number < len(case.tiers) else None
+    context = {
+        "case": case,
+        "post": case.post,
+        "tier": tier,
+        "tier_count": len(case.tiers),
+        "channel": channel_name(case.post.channel),
+        "waited": waited,
+        "deadline": format_duration(tier.after_seconds),
+        "next_tier": following,
+        "next_in": following and format_duration(following.after_seconds - tier.after_seconds),
+        "told_before": [t for t in case.tiers if t.number < tier.number],
+        "case_url": f"{base_url.rstrip('/')}/cases/{case.id}",
+    }
+    message = EmailMessage()
+    message["Subject"] = (
+        f"[{context['channel']} {case.intent} · {case.priority}] tier {tier.number}/"
+        f'{len(case.tiers)} · {waited} unanswered · "{excerpt(case.post.text, SUBJECT_EXCERPT)}"'
+    )
+    message["From"] = sender
+    message["To"] = ", ".join(tier.notify)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(idstring=f"{case.id}.{tier.number}", domain="escalator")
+    message["X-Escalator-Case"] = case.id
+    message["X-Escalator-Tier"] = str(tier.number)
+    message.set_content(_templates().get_template("escalation.txt.j2").render(context))
+    message.add_alternative(
+        _templates().get_template("escalation.html.j2").render(context), subtype="html"
+    )
+    return message
+
+
+class Mailer:
+    """Sends through SES as a raw MIME message, so both parts arrive as rendered."""
+
+    def __init__(self, ses: Any):
+        self._ses = ses
+
+    def send(self, message: EmailMessage) -> str:
+        recipients = [a.strip() for a in message["To"].split(",")]
+        response = self._ses.send_raw_email(
+            Source=message["From"],
+            Destinations=recipients,
+            RawMessage={"Data": message.as_bytes()},
+        )
+        return response["MessageId"]

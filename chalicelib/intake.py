@@ -1,0 +1,29 @@
+"""The inbox consumer: each queued post becomes (at most) one case.
+
+Powertools' batch processor reports failed records back to SQS one by one, so one bad
+record is retried (and, after maxReceiveCount, dead-lettered) without redelivering the
+rest of the batch.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.posts import Post
+from chalicelib.service import Escalator
+
+
+def record_batch(event: dict, escalator: Escalator) -> dict:
+    """Record every post in an SQS event; returns the partial batch response."""
+
+    def record(record: SQSRecord) -> None:
+        escalator.open_case(Post.model_validate_json(record.body))
+
+    return process_partial_response(
+        event=event, record_handler=record, processor=BatchProcessor(event_type=EventType.SQS)
+    )

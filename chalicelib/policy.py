@@ -1,0 +1,188 @@
+"""The escalation policy: which tiers of people are told, and when, if nobody responds.
+
+Loaded from a TOML file (stdlib `tomllib`: nothing to install in the Lambda) and
+validated with pydantic; every problem is reported as `file: key.path: what was expected`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from chalicelib.posts import ChannelName
+from chalicelib.triage import Intent
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_duration(value: object) -> int:
+    """`"90m"`, `"2h"`, `"1h30m"`, `"1d"`, `"45s"` → seconds (positive)."""
+    if isinstance(value, str) and (found := _DURATION.match(value.strip())) and any(found.groups()):
+        days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        if total > 0:
+            return total
+    raise ValueError(f'expected a duration like "90m", "2h" or "1d", got {value!r}')
+
+
+def format_duration(seconds: float) -> str:
+    """The inverse for people: 3600 → "60 min", 7200 → "2 h", 93600 → "26 h"."""
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"expected an email address, got {value!r}")
+    return value
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+EmailAddress = Annotated[str, AfterValidator(_email)]
+
+
+class TierSpec(BaseModel):
+    """One tier: if nobody has responded `after` this long, email `notify`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: Duration
+    notify: Annotated[list[EmailAddress], Field(min_length=1)]
+
+
+class Match(BaseModel):
+    """Which cases a policy is for; a missing key matches everything."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None
+    intent: Annotated[list[Intent], Field(min_length=1)] | None = None
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.channel is None and self.intent is None
+
+    def fits(self, channel: str, intent: str) -> bool:
+        return (self.channel is None or channel in self.channel) and (
+            self.intent is None or intent in self.intent
+        )
+
+
+class EscalationPolicy(BaseModel):
+    """A named rule: cases it matches climb its tiers; no tiers means no workflow."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1)]
+    match: Match = Match()
+    tiers: list[TierSpec] = []
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> EscalationPolicy:
+        for earlier, later in zip(self.tiers, self.tiers[1:], strict=False):
+            if later.after <= earlier.after:
+                raise ValueError(
+                    f"tiers: each tier's `after` must be later than the one before "
+                    f"({format_duration(later.after)} follows {format_duration(earlier.after)})"
+                )
+        return self
+
+
+class Policy(BaseModel):
+    """The whole file: policies in order; the first whose match fits a case wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ends_with_one_catch_all(self) -> Policy:
+        names = [rule.name for rule in self.policy]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"policy names must be unique; repeated: {', '.join(duplicates)}")
+        for index, rule in enumerate(self.policy):
+            if rule.match.is_catch_all and index != len(self.policy) - 1:
+                raise ValueError(
+                    f"policy[{index}] ({rule.name!r}) has no `match`, so it fits every case and "
+                    f"the policies after it could never apply; move it last"
+                )
+        if not self.policy[-1].match.is_catch_all:
+            raise ValueError(
+                "the last policy must have no `match`: it is the default for cases no other "
+                "policy fits"
+            )
+        return self
+
+    def for_case(self, channel: str, intent: str) -> EscalationPolicy:
+        return next(rule for rule in self.policy if rule.match.fits(channel, intent))
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; `problems` each name the file and the key."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = [f"{path}: {problem}" for problem in problems]
+        super().__init__("\n".join(self.problems))
+
+
+def load_policy(path: Path | str = DEFAULT_POLICY_PATH) -> Policy:
+    """Read and validate a policy file, or raise PolicyError listing every problem."""
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(path, [f"cannot read the file ({error.strerror})"]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(path, [f"not valid TOML: {error}"]) from None
+    try:
+        return Policy.model_validate(document)
+    except ValidationError as error:
+        raise PolicyError(path, [_describe(e, document) for e in error.errors()]) from None
+
+
+def _describe(error: dict, document: dict) -> str:
+    """`policy[0] ("x-complaints").tiers[1].after: expected ...` from a pydantic error."""
+    parts: list[str] = []
+    for part in error["loc"]:
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+            if parts == [f"policy[{part}]"]:
+                name = _rule_name(document, part)
+                if name:
+                    parts[-1] += f" ({name!r})"
+        else:
+            parts.append(str(part))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "literal_error":
+        message = f"expected one of {error['ctx']['expected']}, got {error['input']!r}"
+    return f"{'.'.join(parts)}: {message}" if parts else message
+
+
+def _rule_name(document: dict, index: int) -> str | None:
+    rules = document.get("policy")
+    if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
+        name = rules[index].get("name")
+        return name if isinstance(name, str) else None
+    return None

@@ -1,0 +1,98 @@
+"""The normalised post: what every channel turns its payload into before triage.
+
+The generic webhook body is this model's JSON form, so a client sees the same field
+names in the docs, in errors and in the stored case.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+
+
+def _channel_name(value: str) -> str:
+    if not _CHANNEL.match(value):
+        raise ValueError(
+            f"expected a lowercase channel name like 'x' or 'facebook' (a-z, 0-9, - and _, "
+            f"at most 20), got {value!r}"
+        )
+    return value
+
+
+def _web_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL, got {value[:40]!r}")
+    return value
+
+
+ChannelName = Annotated[str, AfterValidator(_channel_name)]
+"""A channel's short lowercase name: x, facebook, instagram, or any source's own."""
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: NonEmpty
+    handle: NonEmpty
+    followers: Annotated[int, Field(ge=0)] | None = None
+
+
+class Post(BaseModel):
+    """One post on one channel. `id` is the channel's own id: the dedupe key."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: NonEmpty
+    channel: ChannelName
+    text: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    created_at: AwareDatetime
+    url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_url)] | None = None
+    conversation_id: NonEmpty | None = None
+    in_reply_to: NonEmpty | None = None
+    author: Author
+
+    @property
+    def created_at_utc(self) -> datetime:
+        return self.created_at.astimezone(UTC)
+
+
+class InvalidPost(ValueError):
+    """A body that is not a post; `problems` name each bad field."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def parse_post(raw: bytes | str) -> Post:
+    """Validate a JSON body as a post, or raise InvalidPost naming every bad field."""
+    try:
+        return Post.model_validate_json(raw)
+    except ValidationError as error:
+        raise InvalidPost([describe_error(e) for e in error.errors()]) from None
+
+
+def describe_error(error: dict) -> str:
+    """One pydantic error as `field.path: message`, the way a client reads it."""
+    location = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "json_invalid":
+        return f"body is not valid JSON: {error['ctx'].get('error', error['msg'])}"
+    if error["type"] == "missing":
+        return f"{location}: required field is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{location or 'body'}: {message}"

@@ -1,0 +1,202 @@
+"""The service layer: the use cases, in the order a case lives them.
+
+Each takes the adapters it was built with and the domain does the deciding; nothing
+here knows about HTTP, SQS records or Step Functions payloads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.cases import Case, ConcurrentChange, Event
+from chalicelib.emails import Mailer, escalation_email
+from chalicelib.policy import Policy
+from chalicelib.posts import Post
+from chalicelib.store import CaseStore, DuplicatePost
+from chalicelib.triage import triage
+from chalicelib.workflow import EscalationWorkflow
+
+logger = Logger(service="escalator", child=True)
+MAX_ATTEMPTS = 5
+EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """What the state machine does next: wait this long and run again, or stop."""
+
+    case_id: str
+    wait_seconds: int
+    done: bool
+
+    def as_output(self) -> dict:
+        return {"case_id": self.case_id, "wait_seconds": self.wait_seconds, "done": self.done}
+
+
+@dataclass
+class Escalator:
+    store: CaseStore
+    workflow: EscalationWorkflow
+    mailer: Mailer
+    policy: Policy
+    sender: str
+    base_url: str
+    time_scale: float = 1.0
+    clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
+
+    def open_case(self, post: Post) -> Case:
+        """Triage a post and record it as a case; start its timer if it needs one.
+        Safe to repeat: a post seen before returns its case, restarting a timer that a
+        crash kept from starting."""
+        now = self.clock()
+        verdict = triage(post.text, post.author.followers)
+        rule = self.policy.for_case(post.channel, verdict.intent)
+        case = Case.open(post, verdict, rule, now, self.time_scale)
+        opened = Event(
+            now,
+            "opened",
+            "triage",
+            {
+                "intent": case.intent,
+                "priority": case.priority,
+                "policy": rule.name,
+                "status": str(case.status),
+            },
+        )
+        try:
+            self.store.create(case, opened)
+        except DuplicatePost as duplicate:
+            case = self.store.get(duplicate.case_id)
+            logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
+            if not (case.is_open and case.execution_arn is None):
+                return case
+        logger.info(
+            "case recorded",
+            extra={
+                "case_id": case.id,
+                "channel": post.channel,
+                "intent": case.intent,
+                "status": str(case.status),
+            },
+        )
+        return self._start_timer(case) if case.is_open else case
+
+    def _start_timer(self, case: Case) -> Case:
+        now = self.clock()
+        wait = case.seconds_until_next_deadline(now) or 0
+        arn = self.workflow.start(case.id, wait)
+        started = Event(
+            now,
+            "timer started",
+            "escalator",
+            {
+                "first_deadline": case.next_deadline.isoformat() if case.next_deadline else None,
+            },
+        )
+        try:
+            return self.store.update(case, case.started(arn), started)
+        except ConcurrentChange:
+            # Answered meanwhile: the timer's first step re-reads the case and ends.
+            return self.store.get(case.id)
+
+    def escalate(self, case_id: str) -> EscalationStep:
+        """The timer's step: if the case is still unanswered at its deadline, move it
+        up a tier and email that tier once; then say how long to wait for the next."""
+        case = self.store.get(case_id)
+        if not case.is_open:
+            return EscalationStep(case_id, 0, done=True)
+        now = self._wait_out_early_wake(case)
+        if case.is_due(now):
+            tier = case.next_tier
+            try:
+                case = self.store.update(
+                    case,
+                    case.advanced(),
+                    Event(
+                        now,
+                        "escalated",
+                        "timer",
+                        {
+                            "tier": tier.number,
+                            "deadline": case.deadline(tier).isoformat(),
+                        },
+                    ),
+                )
+            except ConcurrentChange:
+                return EscalationStep(case_id, 0, done=False)  # re-decide on fresh state
+        if case.notified_tier < case.tier:
+            case = self._notify(case, now)
+        wait = case.seconds_until_next_deadline(self.clock())
+        return EscalationStep(case_id, wait or 0, done=wait is None)
+
+    def _wait_out_early_wake(self, case: Case) -> datetime:
+        now = self.clock()
+        deadline = case.next_deadline
+        if deadline is not None and now < deadline <= now + EARLY_WAKE:
+            self.sleep((deadline - now).total_seconds())
+            now = self.clock()
+        return now
+
+    def _notify(self, case: Case, now: datetime) -> Case:
+        """Email the case's current tier at most once, whatever the retries."""
+        tier = case.tiers[case.tier - 1]
+        events = []
+        if self.store.claim_notification(case.id, tier.number, 0, now):
+            message = escalation_email(case, tier, now, self.sender, self.base_url)
+            try:
+                message_id = self.mailer.send(message)
+            except Exception:
+                self.store.release_notification(case.id, tier.number, 0)
+                raise
+            self.store.confirm_notification(case.id, tier.number, 0, message_id)
+            events.append(
+                Event(
+                    now,
+                    "notified",
+                    "timer",
+                    {
+                        "tier": tier.number,
+                        "to": list(tier.notify),
+                        "message_id": message_id,
+                    },
+                )
+            )
+            logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
+        try:
+            return self.store.update(case, case.notified(tier.number), *events)
+        except ConcurrentChange:
+            return self.store.get(case.id)
+
+    def respond(self, case_id: str, by: str) -> Case:
+        """Record the first response: the escalation ends."""
+        return self._change(case_id, by, "responded", lambda case, now: case.responded(now, by))
+
+    def resolve(self, case_id: str, by: str) -> Case:
+        return self._change(case_id, by, "resolved", lambda case, now: case.resolved(now, by))
+
+    def _change(
+        self, case_id: str, by: str, kind: str, change: Callable[[Case, datetime], Case]
+    ) -> Case:
+        for _ in range(MAX_ATTEMPTS):
+            now = self.clock()
+            case = self.store.get(case_id)
+            waited = case.policy_time_since_opened(now).total_seconds()
+            event = Event(now, kind, by, {"waited_seconds": round(waited), "tier": case.tier})
+            try:
+                changed = self.store.update(case, change(case, now), event)
+            except ConcurrentChange:
+                continue
+            if case.is_open and case.execution_arn:
+                self.workflow.stop(case.execution_arn, f"{kind} by {by}")
+            return changed
+        raise ConcurrentChange(case_id)

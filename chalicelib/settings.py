@@ -1,0 +1,70 @@
+"""Settings from the environment, and secrets: env vars locally, SSM Parameter Store in AWS.
+
+Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
+ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
+ESCALATOR_BASE_URL, ESCALATOR_TIME_SCALE, ESCALATOR_POLICY. Secrets: ESCALATOR_API_TOKEN and
+ESCALATOR_GENERIC_SECRET, or, when those are unset, the SecureString parameters
+<ESCALATOR_SSM_PREFIX>/api-token and <ESCALATOR_SSM_PREFIX>/generic-secret.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.policy import DEFAULT_POLICY_PATH
+
+SECRET_TTL_SECONDS = 300
+
+
+class MissingSetting(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table: str
+    inbox_queue_url: str
+    state_machine_arn: str
+    sender: str
+    base_url: str
+    time_scale: float
+    policy_path: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            table=_required("ESCALATOR_TABLE"),
+            inbox_queue_url=_required("ESCALATOR_INBOX_QUEUE_URL"),
+            state_machine_arn=_required("ESCALATOR_STATE_MACHINE_ARN"),
+            sender=_required("ESCALATOR_SENDER"),
+            base_url=os.environ.get("ESCALATOR_BASE_URL", ""),
+            time_scale=float(os.environ.get("ESCALATOR_TIME_SCALE", "1")),
+            policy_path=Path(os.environ.get("ESCALATOR_POLICY") or DEFAULT_POLICY_PATH),
+        )
+
+
+def secret(name: str) -> str | None:
+    """A secret by its env var name (`ESCALATOR_API_TOKEN`); None if configured nowhere."""
+    if value := os.environ.get(name):
+        return value
+    prefix = os.environ.get("ESCALATOR_SSM_PREFIX")
+    if not prefix:
+        return None
+    from aws_lambda_powertools.utilities import (
+        parameters,  # only in AWS: keeps local cold start light
+    )
+
+    parameter = name.removeprefix("ESCALATOR_").lower().replace("_", "-")
+    value = parameters.get_parameter(
+        f"{prefix.rstrip('/')}/{parameter}", decrypt=True, max_age=SECRET_TTL_SECONDS
+    )
+    return value or None
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSetting(f"environment variable {name} is not set")
+    return value

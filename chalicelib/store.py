@@ -1,0 +1,311 @@
+"""The case store: one DynamoDB table holds cases, their audit trails, the post dedupe
+records and the notification ledger.
+
+| item                    | pk                      | sk                         |
+|-------------------------|-------------------------|----------------------------|
+| case                    | CASE#<case id>          | CASE                       |
+| audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
+| notification ledger     | CASE#<case id>          | NOTIFY#<tier>#<repeat>     |
+| post dedupe record      | POST#<channel>#<post id>| POST                       |
+
+GSI `by-status` (gsi1pk = STATUS#<status>, gsi1sk = <opened at>#<case id>) lists cases
+by status, newest first. Every case write is conditional on the version it read, so two
+writers that race (a response and the escalation timer) never both win.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.cases import Case, CaseNotFound, ConcurrentChange, Event, Status, Tier
+from chalicelib.posts import Post
+
+DEDUPE_RETENTION = timedelta(days=30)
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class DuplicatePost(Exception):
+    """The post was seen before; `case_id` is the case it made."""
+
+    def __init__(self, case_id: str):
+        super().__init__(f"post already recorded as case {case_id}")
+        self.case_id = case_id
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class CaseStore:
+    def __init__(self, dynamodb: Any, table_name: str):
+        self._db = dynamodb
+        self._table = table_name
+
+    # -- writes ------------------------------------------------------------------------
+
+    def create(self, case: Case, event: Event) -> None:
+        """Record a new case, its dedupe record and its first event in one transaction;
+        raise DuplicatePost if the post was recorded before."""
+        dedupe_key = _dedupe_key(case.post.channel, case.post.id)
+        expires_at = int((case.opened_at + DEDUPE_RETENTION).timestamp())
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    _put(
+                        self._table,
+                        {**dedupe_key, "case_id": case.id, "expires_at": expires_at},
+                        "attribute_not_exists(pk)",
+                    ),
+                    _put(self._table, _case_item(case), "attribute_not_exists(pk)"),
+                    _put(self._table, _event_item(case.id, event)),
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" not in reasons:
+                raise
+            existing = self._get_item(dedupe_key)
+            raise DuplicatePost(existing["case_id"] if existing else case.id) from None
+
+    def update(self, before: Case, after: Case, *events: Event) -> Case:
+        """Store `after` if the case is still as `before` was read, with its events;
+        raise ConcurrentChange if someone changed it in between."""
+        stored = replace(after, version=before.version + 1)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    _put(
+                        self._table,
+                        _case_item(stored),
+                        "version = :read",
+                        {":read": _serializer.serialize(before.version)},
+                    ),
+                    *(_put(self._table, _event_item(before.id, e)) for e in events),
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                raise ConcurrentChange(before.id) from None
+            raise
+        return stored
+
+    def claim_notification(self, case_id: str, tier: int, repeat: int, now: datetime) -> bool:
+        """Take the one right to email (case, tier, repeat); False if it was taken."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_serialize(
+                    {
+                        **_ledger_key(case_id, tier, repeat),
+                        "state": "sending",
+                        "claimed_at": iso(now),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_notification(self, case_id: str, tier: int, repeat: int) -> None:
+        """Give the right back after a failed send, so a retry can send."""
+        self._db.delete_item(
+            TableName=self._table,
+            Key=_serialize(_ledger_key(case_id, tier, repeat)),
+            ConditionExpression="#state = :sending",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}},
+        )
+
+    def confirm_notification(self, case_id: str, tier: int, repeat: int, message_id: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=_serialize(_ledger_key(case_id, tier, repeat)),
+            UpdateExpression="SET #state = :sent, message_id = :id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}},
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        item = self._get_item(_case_key(case_id))
+        if item is None:
+            raise CaseNotFound(case_id)
+        return _case_from_item(item)
+
+    def history(self, case_id: str) -> tuple[Case, list[Event]]:
+        """The case and its audit trail, oldest event first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}},
+            ConsistentRead=True,
+        )
+        case = next((_case_from_item(i) for i in items if i["sk"] == "CASE"), None)
+        if case is None:
+            raise CaseNotFound(case_id)
+        events = [_event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
+        return case, events
+
+    def list(self, status: Status, limit: int = 100) -> list[Case]:
+        """Cases with this status, newest first."""
+        items = self._query(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status",
+            ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+            max_items=limit,
+        )
+        return [_case_from_item(i) for i in items]
+
+    def _get_item(self, key: dict[str, str]) -> dict | None:
+        found = self._db.get_item(TableName=self._table, Key=_serialize(key), ConsistentRead=True)
+        return _deserialize(found["Item"]) if "Item" in found else None
+
+    def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
+        items: list[dict] = []
+        while True:
+            page = self._db.query(TableName=self._table, **query)
+            items.extend(_deserialize(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page or (max_items and len(items) >= max_items):
+                return items[:max_items] if max_items else items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# -- item mapping ---------------------------------------------------------------------------
+
+
+def _case_key(case_id: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
+
+
+def _dedupe_key(channel: str, post_id: str) -> dict[str, str]:
+    return {"pk": f"POST#{channel}#{post_id}", "sk": "POST"}
+
+
+def _ledger_key(case_id: str, tier: int, repeat: int) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": f"NOTIFY#{tier:02d}#{repeat:02d}"}
+
+
+def _case_item(case: Case) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **_case_key(case.id),
+        "gsi1pk": f"STATUS#{case.status}",
+        "gsi1sk": f"{iso(case.opened_at)}#{case.id}",
+        "id": case.id,
+        "post": case.post.model_dump(mode="json"),
+        "intent": case.intent,
+        "priority": case.priority,
+        "reasons": list(case.reasons),
+        "policy_name": case.policy_name,
+        "tiers": [asdict(tier) for tier in case.tiers],
+        "opened_at": iso(case.opened_at),
+        "time_scale": case.time_scale,
+        "status": str(case.status),
+        "tier": case.tier,
+        "notified_tier": case.notified_tier,
+        "version": case.version,
+    }
+    optional = {
+        "execution_arn": case.execution_arn,
+        "first_response_at": case.first_response_at and iso(case.first_response_at),
+        "first_response_by": case.first_response_by,
+        "resolved_at": case.resolved_at and iso(case.resolved_at),
+        "resolved_by": case.resolved_by,
+    }
+    item.update({key: value for key, value in optional.items() if value is not None})
+    return item
+
+
+def _case_from_item(item: dict[str, Any]) -> Case:
+    def moment(key: str) -> datetime | None:
+        return parse_iso(item[key]) if key in item else None
+
+    return Case(
+        id=item["id"],
+        post=Post.model_validate(item["post"]),
+        intent=item["intent"],
+        priority=item["priority"],
+        reasons=tuple(item["reasons"]),
+        policy_name=item["policy_name"],
+        tiers=tuple(
+            Tier(t["number"], t["after_seconds"], tuple(t["notify"])) for t in item["tiers"]
+        ),
+        opened_at=parse_iso(item["opened_at"]),
+        time_scale=item["time_scale"],
+        status=Status(item["status"]),
+        tier=item["tier"],
+        notified_tier=item["notified_tier"],
+        execution_arn=item.get("execution_arn"),
+        first_response_at=moment("first_response_at"),
+        first_response_by=item.get("first_response_by"),
+        resolved_at=moment("resolved_at"),
+        resolved_by=item.get("resolved_by"),
+        version=item["version"],
+    )
+
+
+def _event_item(case_id: str, event: Event) -> dict[str, Any]:
+    return {
+        "pk": f"CASE#{case_id}",
+        "sk": f"EVENT#{iso(event.at)}#{secrets.token_hex(3)}",
+        "case_id": case_id,
+        "at": iso(event.at),
+        "kind": event.kind,
+        "by": event.by,
+        "detail": event.detail,
+    }
+
+
+def _event_from_item(item: dict[str, Any]) -> Event:
+    return Event(parse_iso(item["at"]), item["kind"], item["by"], item.get("detail", {}))
+
+
+def _put(table: str, item: dict, condition: str | None = None, values: dict | None = None) -> dict:
+    put: dict[str, Any] = {"TableName": table, "Item": _serialize(item)}
+    if condition:
+        put["ConditionExpression"] = condition
+    if values:
+        put["ExpressionAttributeValues"] = values
+    return {"Put": put}
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(_to_dynamo(value)) for key, value in item.items()}
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo(v) for v in value]
+    return value

@@ -1,0 +1,216 @@
+"""The `escalator` command: run Escalator locally, try it, and check its policy."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from chalicelib.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+
+
+@click.group()
+def main() -> None:
+    """Escalator: social-media complaints that nobody answers climb tiers of people by
+    email, on a durable per-case timer, until someone responds."""
+
+
+def _stack_options(default_scale: float):
+    def decorate(command):
+        for option in reversed(
+            [
+                click.option(
+                    "--port", default=8000, show_default=True, help="HTTP port on 127.0.0.1."
+                ),
+                click.option(
+                    "--time-scale",
+                    default=default_scale,
+                    show_default=True,
+                    type=float,
+                    help="Policy seconds per real second (60: one SLA minute per second).",
+                ),
+                click.option(
+                    "--outbox",
+                    default="outbox",
+                    show_default=True,
+                    type=click.Path(file_okay=False, path_type=Path),
+                    help="Folder where every email sent is also written as .eml.",
+                ),
+                click.option(
+                    "--policy",
+                    "policy_path",
+                    default=None,
+                    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                    help="Escalation policy file (TOML). Default: the bundled one.",
+                ),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path | None):
+    from chalicelib.policy import load_policy as check
+    from infra.console import EventPrinter
+    from infra.local import LocalStack
+
+    if time_scale <= 0:
+        raise click.BadParameter("must be positive", param_hint="--time-scale")
+    if policy_path:
+        _fail_on_policy_errors(policy_path, check)
+    printer: list[EventPrinter] = []
+    stack = LocalStack(
+        port=port,
+        time_scale=time_scale,
+        outbox=outbox,
+        policy=policy_path,
+        on_event=lambda event: printer[0](event) if printer else None,
+    )
+    try:
+        stack.start()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot start the local stack on port {port}: {error}"
+        ) from None
+    from chalicelib import components
+
+    printer.append(EventPrinter(components.escalator().store.get))
+    click.echo(click.style("Escalator is running on the embedded local AWS", bold=True))
+    click.echo(f"  API          {stack.base_url}")
+    click.echo(f"  local AWS    {stack.aws_endpoint}  (aws --endpoint-url ... works against it)")
+    click.echo(f"  API token    {stack.env['ESCALATOR_API_TOKEN']}")
+    click.echo(f"  webhook key  {stack.env['ESCALATOR_GENERIC_SECRET']}")
+    click.echo(f"  outbox       {outbox.resolve()}")
+    click.echo(f"  time scale   {time_scale:g}x (one policy hour = {3600 / time_scale:g} s)")
+    click.echo("")
+    return stack
+
+
+def _serve_until_interrupted(stack) -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("\nstopping")
+    finally:
+        stack.stop()
+
+
+@main.command()
+@_stack_options(default_scale=60.0)
+def local(port: int, time_scale: float, outbox: Path, policy_path: Path | None) -> None:
+    """Run the whole stack in the foreground on loopback; Ctrl-C stops it."""
+    stack = _start_stack(port, time_scale, outbox, policy_path)
+    click.echo("Ctrl-C stops it.")
+    _serve_until_interrupted(stack)
+
+
+@main.command()
+@_stack_options(default_scale=1800.0)
+@click.option("--once", is_flag=True, help="Exit when the demo is over instead of serving on.")
+def demo(port: int, time_scale: float, outbox: Path, policy_path: Path | None, once: bool) -> None:
+    """`local` plus a replay of the bundled sample feed: watch cases open, get answered or
+    climb tiers, and emails land in the outbox."""
+    from infra.demo import FeedPlayer, load_feed
+
+    outbox.mkdir(parents=True, exist_ok=True)
+    for old in outbox.glob("*.eml"):
+        old.unlink()
+    stack = _start_stack(port, time_scale, outbox, policy_path)
+    feed = load_feed()
+    click.echo(
+        f"Replaying {len(feed)} sample posts (X, Facebook, Instagram); a simulated agent "
+        f"answers some of them.\n"
+    )
+    try:
+        player = FeedPlayer(
+            stack.base_url,
+            stack.env["ESCALATOR_GENERIC_SECRET"],
+            stack.env["ESCALATOR_API_TOKEN"],
+            time_scale,
+        )
+        player.play(feed)
+        _wait_for_timers(stack)
+        _print_summary(stack, outbox, player.failures)
+    except KeyboardInterrupt:
+        stack.stop()
+        return
+    if once:
+        stack.stop()
+        if player.failures:
+            sys.exit(1)
+        return
+    click.echo(f"\nThe stack keeps running at {stack.base_url}; Ctrl-C stops it.")
+    _serve_until_interrupted(stack)
+
+
+def _wait_for_timers(stack, poll_seconds: float = 0.5) -> None:
+    """Until no escalation timer is running: every case answered or through its tiers."""
+    sfn = stack.client("stepfunctions")
+    arn = stack.env["ESCALATOR_STATE_MACHINE_ARN"]
+    while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        time.sleep(poll_seconds)
+
+
+def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
+    from chalicelib import components
+    from chalicelib.cases import Status
+
+    store = components.escalator().store
+    counts = {status: len(store.list(status, 1000)) for status in Status}
+    emails = len(list(outbox.glob("*.eml")))
+    click.echo("")
+    click.echo(
+        click.style("Demo over", bold=True)
+        + ": "
+        + ", ".join(f"{count} {status}" for status, count in counts.items())
+        + f"; {emails} escalation emails in {outbox}/"
+    )
+    for failure in failures:
+        click.echo(click.style(f"  failed: {failure}", fg="red"))
+
+
+@main.group()
+def policy() -> None:
+    """Escalation policy files."""
+
+
+@policy.command("check")
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_POLICY_PATH
+)
+def policy_check(path: Path) -> None:
+    """Validate a policy file: exit 0, or print every problem and exit 1."""
+    rules = _fail_on_policy_errors(path, load_policy)
+    click.echo(f"{path}: ok, {len(rules.policy)} policies")
+
+
+def _fail_on_policy_errors(path: Path, load):
+    try:
+        return load(path)
+    except PolicyError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+
+
+@main.command()
+def triage() -> None:
+    """One post text per line on stdin; one JSON object per line on stdout."""
+    from chalicelib.triage import triage as classify
+
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        verdict = classify(text)
+        click.echo(
+            json.dumps(
+                {"intent": verdict.intent, "priority": verdict.priority, "reasons": verdict.reasons}
+            )
+        )

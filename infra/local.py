@@ -1,0 +1,592 @@
+"""The local stack: Escalator on an embedded AWS (moto), on loopback, no account needed.
+
+What runs where, and how it maps to AWS:
+- moto's server, in this process, stands in for DynamoDB, SQS, SES, Step Functions,
+  Lambda, IAM and SSM; the app reaches it through AWS_ENDPOINT_URL, as boto3 would reach AWS.
+- The table, queues, sender identity, state machine and the functions' environment come
+  from infra/template.yaml and infra/escalation.asl.json, the files that deploy to AWS.
+- Step Functions executions really run the ASL (Wait, Task, Choice, Retry); when a task
+  invokes a Lambda function, moto calls the Chalice handler here, in-process.
+- An inbox poller does what Lambda's SQS event source does: receive up to 10 messages,
+  invoke the handler, delete what succeeded, leave failures for redelivery (and, after
+  maxReceiveCount, the dead-letter queue). moto's own SQS-to-Lambda path invokes inside
+  SendMessage and never redelivers, so it is not used.
+- Scheduled functions are driven by this runtime (moto's EventBridge never fires them).
+- The HTTP API is Chalice's local server; every email SES accepts is also written to the
+  outbox folder as an .eml file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.template import Resolver, load_state_machine_definition, load_template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STACK_NAME = "escalator-local"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@dataclass
+class LocalStack:
+    """The whole stack, started with `start()` and ended with `stop()` (or as a context)."""
+
+    port: int = 8000
+    time_scale: float = 60.0
+    outbox: Path | None = None
+    policy: Path | None = None
+    host: str = "127.0.0.1"
+    api_token: str | None = None
+    generic_secret: str | None = None
+    sender: str | None = None
+    on_event: Callable[[dict[str, Any]], None] | None = None
+    on_email: Callable[[Path], None] | None = None
+
+    base_url: str = field(init=False, default="")
+    aws_endpoint: str = field(init=False, default="")
+    env: dict[str, str] = field(init=False, default_factory=dict)
+    _stopping: threading.Event = field(init=False, default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(init=False, default_factory=list)
+    _moto: Any = field(init=False, default=None)
+    _http: Any = field(init=False, default=None)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        self._start_aws()
+        template = load_template()
+        resources = self._create_resources(template)
+        self._configure_environment(template, resources)
+        app_module = importlib.import_module("app")
+        handlers = self._register_functions(app_module)
+        self._create_state_machine(template, resources, handlers)
+        self._start_inbox_poller(app_module, resources)
+        self._start_schedules(app_module)
+        self._start_http(app_module.app)
+        if self.on_event:
+            self._start_event_stream(resources["CasesTable"])
+        return self
+
+    def stop(self) -> None:
+        """Stop timers first (executions would outlive the server), then the threads."""
+        self._stopping.set()
+        with contextlib.suppress(Exception):
+            sfn = self.client("stepfunctions")
+            arn = self.env["ESCALATOR_STATE_MACHINE_ARN"]
+            for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")[
+                "executions"
+            ]:
+                sfn.stop_execution(executionArn=execution["executionArn"])
+        if self._http:
+            self._http.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._moto:
+            self._moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=REGION)
+
+    # -- the embedded AWS ----------------------------------------------------------------
+
+    def _start_aws(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
+        moto_port = _free_port(self.host)
+        self.aws_endpoint = f"http://{self.host}:{moto_port}"
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.aws_endpoint,
+                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                "MOTO_PORT": str(moto_port),  # Step Functions tasks call moto on this port
+            }
+        )
+        # Must be set before the state machine is created: it lives in another backend.
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
+        self._moto.start()
+        _serialize_dynamodb()
+        self._capture_emails()
+
+    def _capture_emails(self) -> None:
+        """Write every raw email SES accepts into the outbox folder as well."""
+        from moto.ses.models import SESBackend
+
+        original = getattr(SESBackend.send_raw_email, "__wrapped__", SESBackend.send_raw_email)
+        stack = self
+
+        def send_raw_email(
+            backend: Any, source: str, destinations: list[str], raw_data: str
+        ) -> Any:
+            message = original(backend, source, destinations, raw_data)
+            if stack.outbox is not None:
+                stack.outbox.mkdir(parents=True, exist_ok=True)
+                path = stack.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message.id[:12]}.eml"
+                path.write_text(raw_data, encoding="utf-8")
+                if stack.on_email:
+                    stack.on_email(path)
+            return message
+
+        send_raw_email.__wrapped__ = original  # type: ignore[attr-defined]
+        SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]
+
+    def _create_resources(self, template: dict[str, Any]) -> dict[str, str]:
+        """Create what the template describes that moto can run, in dependency order.
+        Returns the Ref value of each created resource."""
+        parameters = {
+            name: spec.get("Default", "") for name, spec in template["Parameters"].items()
+        }
+        if self.sender:
+            parameters["SenderAddress"] = self.sender
+        refs: dict[str, str] = {
+            **parameters,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+        }
+        attributes: dict[tuple[str, str], str] = {}
+        resolve = Resolver(refs, attributes)
+        creators = {
+            "AWS::SQS::Queue": self._create_queue,
+            "AWS::DynamoDB::Table": self._create_table,
+            "AWS::SES::EmailIdentity": self._create_email_identity,
+        }
+        pending = {
+            name: spec for name, spec in template["Resources"].items() if spec["Type"] in creators
+        }
+        created: dict[str, str] = {}
+        while pending:
+            progressed = False
+            for name, spec in list(pending.items()):
+                try:
+                    properties = resolve(spec.get("Properties", {}))
+                except KeyError:
+                    continue  # depends on a resource not created yet
+                ref, arn = creators[spec["Type"]](name, properties)
+                refs[name] = created[name] = ref
+                attributes[(name, "Arn")] = arn
+                del pending[name]
+                progressed = True
+            if not progressed:
+                raise RuntimeError(f"cannot resolve references of {sorted(pending)}")
+        self._refs, self._attributes = refs, attributes
+        return created
+
+    def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, str]:
+        sqs = self.client("sqs")
+        name = properties.get("QueueName") or f"{STACK_NAME}-{logical_id}"
+        attributes = {
+            key: json.dumps(value) if isinstance(value, dict) else str(value)
+            for key, value in properties.items()
+            if key != "QueueName"
+        }
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return url, arn
+
+    def _create_table(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, str]:
+        dynamodb = self.client("dynamodb")
+        name = properties.get("TableName") or f"{STACK_NAME}-{logical_id}"
+        keys = (
+            "AttributeDefinitions",
+            "KeySchema",
+            "GlobalSecondaryIndexes",
+            "BillingMode",
+            "StreamSpecification",
+        )
+        arguments = {key: properties[key] for key in keys if key in properties}
+        if "StreamSpecification" in arguments:
+            arguments["StreamSpecification"] = {
+                "StreamEnabled": True,
+                **arguments["StreamSpecification"],
+            }
+        table = dynamodb.create_table(TableName=name, **arguments)["TableDescription"]
+        if ttl := properties.get("TimeToLiveSpecification"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self._table_stream_arn = table.get("LatestStreamArn")
+        return name, table["TableArn"]
+
+    def _create_email_identity(
+        self, logical_id: str, properties: dict[str, Any]
+    ) -> tuple[str, str]:
+        identity = properties["EmailIdentity"]
+        self.client("ses").verify_email_identity(EmailAddress=identity)
+        return identity, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
+
+    def _configure_environment(self, template: dict[str, Any], resources: dict[str, str]) -> None:
+        """The functions' environment: the template's Globals (resolved against the local
+        resources), the `local` stage of .chalice/config.json, then this run's settings."""
+        config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
+        variables = dict(config.get("environment_variables", {}))
+        variables.update(config["stages"].get("local", {}).get("environment_variables", {}))
+        state_machine_arn = (
+            f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK_NAME}-EscalationStateMachine"
+        )
+        self._refs["EscalationStateMachine"] = state_machine_arn
+        globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
+        variables.update(
+            {
+                name: str(Resolver(self._refs, self._attributes)(value))
+                for name, value in globals_.items()
+            }
+        )
+        self.base_url = f"http://{self.host}:{self.port}"
+        variables.update(
+            {
+                "ESCALATOR_BASE_URL": self.base_url,
+                "ESCALATOR_TIME_SCALE": repr(self.time_scale),
+                "ESCALATOR_API_TOKEN": self.api_token
+                or os.environ.get("ESCALATOR_API_TOKEN")
+                or secrets.token_urlsafe(24),
+                "ESCALATOR_GENERIC_SECRET": self.generic_secret
+                or os.environ.get("ESCALATOR_GENERIC_SECRET")
+                or secrets.token_urlsafe(24),
+            }
+        )
+        variables.pop("ESCALATOR_SSM_PREFIX", None)  # local secrets come from env vars
+        if self.policy:
+            variables["ESCALATOR_POLICY"] = str(Path(self.policy).resolve())
+        self.env = variables
+        os.environ.update(variables)
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def _register_functions(self, app_module: Any) -> dict[str, str]:
+        """Create a moto Lambda function per Chalice function and route moto's invocations
+        of it to the handler in this process. Returns function name → ARN."""
+        from moto.awslambda.models import LambdaFunction
+
+        app = app_module.app
+        handlers: dict[str, Callable[..., Any]] = {}
+        for function in app.pure_lambda_functions:
+            handlers[f"{app.app_name}-local-{function.name}"] = getattr(
+                app_module, function.handler_string.split(".")[-1]
+            )
+        iam = self.client("iam")
+        role = iam.create_role(
+            RoleName=f"{STACK_NAME}-functions",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        lambda_client = self.client("lambda")
+        arns = {}
+        for name in handlers:
+            arns[name] = lambda_client.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role,
+                Handler="app.handler",
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=60,
+            )["FunctionArn"]
+        self._handlers = handlers
+
+        def invoke_in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
+            handler = handlers.get(function.function_name)
+            if handler is None:
+                return (
+                    json.dumps({"errorMessage": f"no handler {function.function_name}"}),
+                    True,
+                    "",
+                )
+            payload = event if isinstance(event, dict) else json.loads(event or "{}")
+            try:
+                result = handler(payload, LambdaContext(function.function_name))
+            except Exception as error:  # the Lambda runtime reports, it does not crash
+                return (
+                    json.dumps(
+                        {
+                            "errorMessage": str(error),
+                            "errorType": type(error).__name__,
+                            "stackTrace": traceback.format_exception(error),
+                        }
+                    ),
+                    True,
+                    "",
+                )
+            return json.dumps(result), False, ""
+
+        LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        return {name.rsplit("-", 1)[-1]: arn for name, arn in arns.items()}
+
+    def _create_state_machine(
+        self, template: dict[str, Any], resources: dict[str, str], functions: dict[str, str]
+    ) -> None:
+        spec = template["Resources"]["EscalationStateMachine"]["Properties"]
+        attributes = {
+            **self._attributes,
+            **{(_logical_id(name), "Arn"): arn for name, arn in functions.items()},
+        }
+        substitutions = Resolver(self._refs, attributes)(spec["DefinitionSubstitutions"])
+        role = self.client("iam").create_role(
+            RoleName=f"{STACK_NAME}-states",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        arn = self.client("stepfunctions").create_state_machine(
+            name=self.env["ESCALATOR_STATE_MACHINE_ARN"].rsplit(":", 1)[-1],
+            definition=load_state_machine_definition(substitutions),
+            roleArn=role,
+            type=spec.get("StateMachineType", "STANDARD"),
+        )["stateMachineArn"]
+        assert arn == self.env["ESCALATOR_STATE_MACHINE_ARN"], arn
+
+    def _start_inbox_poller(self, app_module: Any, resources: dict[str, str]) -> None:
+        app = app_module.app
+        for source in app.event_sources:
+            if type(source).__name__ != "SQSEventConfig":
+                continue
+            handler = getattr(app_module, source.handler_string.split(".")[-1])
+            url = self.client("sqs").get_queue_url(QueueName=source.queue)["QueueUrl"]
+            self._spawn(f"sqs-{source.name}", self._poll_queue, url, handler, source)
+
+    def _poll_queue(self, url: str, handler: Callable[..., Any], source: Any) -> None:
+        sqs = self.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        while not self._stopping.is_set():
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=min(source.batch_size, 10),
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                raise
+            if not messages:
+                continue
+            event = {"Records": [_sqs_record(message, arn) for message in messages]}
+            try:
+                response = handler(event, LambdaContext(source.name)) or {}
+            except Exception:
+                traceback.print_exc()
+                continue  # the whole batch becomes visible again after the timeout
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            done = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages)
+                if m["MessageId"] not in failed
+            ]
+            if done:
+                sqs.delete_message_batch(QueueUrl=url, Entries=done)
+
+    def _start_schedules(self, app_module: Any) -> None:
+        for source in app_module.app.event_sources:
+            if type(source).__name__ != "CloudWatchEventConfig" or not hasattr(
+                source, "schedule_expression"
+            ):
+                continue
+            seconds = _rate_seconds(str(source.schedule_expression))
+            handler = getattr(app_module, source.handler_string.split(".")[-1])
+            self._spawn(f"schedule-{source.name}", self._run_every, seconds, handler, source.name)
+
+    def _run_every(self, seconds: float, handler: Callable[..., Any], name: str) -> None:
+        while not self._stopping.wait(seconds):
+            try:
+                handler(
+                    {"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext(name)
+                )
+            except Exception:
+                traceback.print_exc()
+
+    def _start_http(self, app: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
+
+        class QuietRequestHandler(ChaliceRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """One line per case event is the terminal's job, not one per request."""
+
+        config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
+        create_local_server(app, config, self.host, self.port).server.server_close()
+        self._http = LocalDevServer(
+            app, config, self.host, self.port, handler_cls=QuietRequestHandler
+        )
+        thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
+        thread.start()
+
+    def _start_event_stream(self, table: str) -> None:
+        self._spawn("events", self._follow_events, table)
+
+    def _follow_events(self, table: str) -> None:
+        """Tail the table's stream and report each audit event (as DynamoDB Streams would
+        feed a Lambda in AWS)."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        streams = self.client("dynamodbstreams")
+        deserialize = TypeDeserializer().deserialize
+        stream = self._table_stream_arn
+        shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+        position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        while not self._stopping.wait(0.1):
+            try:
+                # A fresh iterator each time: moto replaces the shard object when it rolls
+                # back a failed transaction, and old iterators keep reading the old one.
+                iterator = streams.get_shard_iterator(StreamArn=stream, ShardId=shard, **position)
+                records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                traceback.print_exc()
+                continue
+            for record in records:
+                position = {
+                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "SequenceNumber": record["dynamodb"]["SequenceNumber"],
+                }
+                image = record["dynamodb"].get("NewImage")
+                if (
+                    record["eventName"] == "INSERT"
+                    and image
+                    and image["sk"]["S"].startswith("EVENT#")
+                ):
+                    try:
+                        self.on_event({key: deserialize(value) for key, value in image.items()})
+                    except Exception:
+                        traceback.print_exc()
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+
+_DYNAMODB_LOCK = threading.Lock()
+
+
+def _serialize_dynamodb() -> None:
+    """moto's DynamoDB is not thread-safe (TransactWriteItems deep-copies the table while
+    other requests write to it); AWS's is. Serialise its calls: they never nest."""
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        original = getattr(handler.call_action, "__wrapped__", handler.call_action)
+
+        def call_action(self: Any, _original: Callable[[Any], Any] = original) -> Any:
+            with _DYNAMODB_LOCK:
+                return _original(self)
+
+        call_action.__wrapped__ = original  # type: ignore[attr-defined]
+        handler.call_action = call_action  # type: ignore[method-assign]
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message in the shape Lambda's SQS event source delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def _rate_seconds(expression: str) -> float:
+    found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+    if not found:
+        raise ValueError(f"the local stack drives rate() schedules only, not {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+    return int(found.group(1)) * unit
+
+
+def _logical_id(function_name: str) -> str:
+    """Chalice's CloudFormation name for a function: `escalate` → `Escalate`."""
+    return "".join(part.capitalize() for part in re.split(r"[-_]", function_name))
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants code for a function; the real handler runs in this process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# runs in the local stack's process\n")
+    return buffer.getvalue()

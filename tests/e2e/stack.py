@@ -1,0 +1,133 @@
+"""End-to-end tests on the local stack: moto's server, real Step Functions executions
+running the ASL, the Chalice app in-process, HTTP on loopback.
+
+One stack serves the whole session (the app's clients and moto's patches are
+process-wide); each test uses posts of its own, so tests never see each other's cases.
+At TIME_SCALE 3600 one policy hour is one second: X complaints escalate at 1 s, 2 s, 4 s.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
+
+import requests
+
+from chalicelib.cases import case_id_for
+from chalicelib.signatures import sign_hex
+from infra.local import ACCOUNT, REGION, LocalStack
+
+TIME_SCALE = 3600.0
+API_TOKEN = "test-api-token"
+GENERIC_SECRET = "test-generic-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Api:
+    """The stack as its clients see it: signed webhooks and the agent API."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+        self.url = stack.base_url
+        self.http = requests.Session()
+
+    def post_body(self, body: bytes, signature: str | None = "sign") -> requests.Response:
+        headers = {"Content-Type": "application/json"}
+        if signature == "sign":
+            signature = sign_hex(GENERIC_SECRET, body)
+        if signature is not None:
+            headers["X-Escalator-Signature"] = signature
+        return self.http.post(
+            f"{self.url}/webhooks/generic", data=body, headers=headers, timeout=10
+        )
+
+    def send(self, post: dict[str, Any]) -> requests.Response:
+        return self.post_body(json.dumps(post).encode())
+
+    def agent(
+        self, method: str, path: str, token: str | None = API_TOKEN, **kwargs: Any
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    def case(self, case_id: str) -> dict[str, Any] | None:
+        response = self.agent("GET", f"/cases/{case_id}")
+        return response.json() if response.status_code == 200 else None
+
+    def wait_for_case(
+        self,
+        case_id: str,
+        timeout: float = 10,
+        until: Callable[[dict[str, Any]], bool] = lambda case: True,
+    ) -> dict:
+        return wait_for(
+            lambda: (case := self.case(case_id)) and until(case) and case,
+            timeout,
+            f"case {case_id}",
+        )
+
+
+def wait_for(probe: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := probe():
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def make_post(text: str, channel: str = "x", **fields: Any) -> dict[str, Any]:
+    post_id = fields.pop("id", uuid.uuid4().hex)
+    return {
+        "id": post_id,
+        "channel": channel,
+        "text": text,
+        "created_at": datetime.now(UTC).isoformat(),
+        "url": f"https://example.com/{channel}/{post_id}",
+        "author": {"id": "u-1", "handle": "@customer", "followers": 120},
+        **fields,
+    }
+
+
+def case_of(post: dict[str, Any]) -> str:
+    return case_id_for(post["channel"], post["id"])
+
+
+def sent_emails(case_id: str) -> list[Message]:
+    """Emails SES accepted for a case, read back from moto."""
+    from moto.ses.models import ses_backends
+
+    messages = [
+        email.message_from_string(m.raw_data, policy=email.policy.default)
+        for m in list(ses_backends[ACCOUNT][REGION].sent_messages)
+    ]
+    return [m for m in messages if m["X-Escalator-Case"] == case_id]
+
+
+def executions(stack: LocalStack, case_id: str) -> list[dict[str, Any]]:
+    sfn = stack.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=stack.env["ESCALATOR_STATE_MACHINE_ARN"])
+    return [e for e in listed["executions"] if e["name"] == case_id]
+
+
+def table_items(stack: LocalStack, partition: str) -> list[dict[str, Any]]:
+    dynamodb = stack.client("dynamodb")
+    return dynamodb.query(
+        TableName=stack.env["ESCALATOR_TABLE"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": partition}},
+        ConsistentRead=True,
+    )["Items"]
