@@ -150,7 +150,6 @@ class Escalator:
     def _notify(self, case: Case, now: datetime) -> Case:
         """Email the case's current tier at most once, whatever the retries."""
         tier = case.tiers[case.tier - 1]
-        events = []
         if self.store.claim_notification(case.id, tier.number, 0, now):
             message = escalation_email(case, tier, now, self.sender, self.base_url)
             try:
@@ -158,24 +157,19 @@ class Escalator:
             except Exception:
                 self.store.release_notification(case.id, tier.number, 0)
                 raise
-            self.store.confirm_notification(case.id, tier.number, 0, message_id)
-            events.append(
-                Event(
-                    now,
-                    "notified",
-                    "timer",
-                    {
-                        "tier": tier.number,
-                        "to": list(tier.notify),
-                        "message_id": message_id,
-                    },
-                )
-            )
+            sent = Event(now, "notified", "timer", {
+                "tier": tier.number, "to": list(tier.notify), "message_id": message_id,
+            })
+            self.store.confirm_notification(case.id, tier.number, 0, message_id, sent)
             logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
-        try:
-            return self.store.update(case, case.notified(tier.number), *events)
-        except ConcurrentChange:
-            return self.store.get(case.id)
+        for _ in range(MAX_ATTEMPTS):  # a response may land meanwhile: record the fact anyway
+            if case.notified_tier >= tier.number:
+                return case
+            try:
+                return self.store.update(case, case.notified(tier.number))
+            except ConcurrentChange:
+                case = self.store.get(case.id)
+        raise ConcurrentChange(case.id)
 
     def respond(self, case_id: str, by: str) -> Case:
         """Record the first response: the escalation ends."""

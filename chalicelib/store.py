@@ -129,13 +129,26 @@ class CaseStore:
             ExpressionAttributeValues={":sending": {"S": "sending"}},
         )
 
-    def confirm_notification(self, case_id: str, tier: int, repeat: int, message_id: str) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=_serialize(_ledger_key(case_id, tier, repeat)),
-            UpdateExpression="SET #state = :sent, message_id = :id",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}},
+    def confirm_notification(
+        self, case_id: str, tier: int, repeat: int, message_id: str, event: Event
+    ) -> None:
+        """Mark the email sent and put it in the audit trail, whatever the case's version."""
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _serialize(_ledger_key(case_id, tier, repeat)),
+                        "UpdateExpression": "SET #state = :sent, message_id = :id",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {
+                            ":sent": {"S": "sent"},
+                            ":id": {"S": message_id},
+                        },
+                    }
+                },
+                _put(self._table, _event_item(case_id, event)),
+            ]
         )
 
     # -- reads -------------------------------------------------------------------------

@@ -64,9 +64,9 @@ class FeedPlayer:
     def __init__(self, base_url: str, generic_secret: str, api_token: str, time_scale: float):
         self._base_url = base_url.rstrip("/")
         self._secret = generic_secret
-        self._token = api_token
         self._time_scale = time_scale
         self._http = requests.Session()
+        self._auth = {"Authorization": f"Bearer {api_token}"}
         self.failures: list[str] = []
 
     def play(self, feed: list[FeedItem]) -> None:
@@ -76,7 +76,7 @@ class FeedPlayer:
         for item in feed:
             actions.append((item.at_seconds, self.send_post, item))
             if item.reply_after_seconds is not None:
-                actions.append((item.at_seconds + item.reply_after_seconds, self.respond, item))
+                actions.append((item.at_seconds, self.respond, item))
         threads = []
         for at, action, item in sorted(actions, key=lambda entry: entry[0]):
             delay = start + at / self._time_scale - time.monotonic()
@@ -104,15 +104,27 @@ class FeedPlayer:
             self.failures.append(f"post {item.post['id']}: {response.status_code} {response.text}")
 
     def respond(self, item: FeedItem) -> None:
-        for _ in range(50):  # the case may still be behind the queue
-            response = self._http.post(
-                f"{self._base_url}/cases/{item.case_id}/respond",
-                json={"by": AGENT},
-                headers={"Authorization": f"Bearer {self._token}"},
-                timeout=10,
-            )
-            if response.status_code != 404:
-                break
-            time.sleep(0.1)
+        """Answer `reply_after` (policy time) after the case opened, as an agent would."""
+        case = self._wait_for_case(item.case_id)
+        if case is None:
+            self.failures.append(f"respond {item.case_id}: the case never opened")
+            return
+        opened = datetime.fromisoformat(case["opened_at"])
+        due = opened.timestamp() + item.reply_after_seconds / self._time_scale
+        time.sleep(max(0.0, due - time.time()))
+        response = self._http.post(
+            f"{self._base_url}/cases/{item.case_id}/respond", json={"by": AGENT},
+            headers=self._auth, timeout=10,
+        )
         if response.status_code not in (200, 409):
             self.failures.append(f"respond {item.case_id}: {response.status_code} {response.text}")
+
+    def _wait_for_case(self, case_id: str, timeout: float = 30) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self._http.get(f"{self._base_url}/cases/{case_id}", headers=self._auth,
+                                      timeout=10)
+            if response.status_code == 200:
+                return response.json()
+            time.sleep(0.05)
+        return None

@@ -43,6 +43,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK_NAME = "escalator-local"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQS_POLLERS = 4  # concurrent batches, as Lambda's SQS event source starts with 5
 
 
 @dataclass
@@ -410,7 +411,8 @@ class LocalStack:
                 continue
             handler = getattr(app_module, source.handler_string.split(".")[-1])
             url = self.client("sqs").get_queue_url(QueueName=source.queue)["QueueUrl"]
-            self._spawn(f"sqs-{source.name}", self._poll_queue, url, handler, source)
+            for poller in range(SQS_POLLERS):
+                self._spawn(f"sqs-{source.name}-{poller}", self._poll_queue, url, handler, source)
 
     def _poll_queue(self, url: str, handler: Callable[..., Any], source: Any) -> None:
         sqs = self.client("sqs")

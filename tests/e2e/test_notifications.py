@@ -1,0 +1,153 @@
+"""At most one email per (case, tier), whatever the retries and races; none after a
+response. These drive the escalate step in-process, against the stack's DynamoDB and SES."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib import components
+from chalicelib.cases import Case, Event
+from chalicelib.intake import record_batch
+from chalicelib.posts import Post
+from chalicelib.triage import triage
+from tests.e2e.stack import make_post, sent_emails
+
+COMPLAINT = "@brand my order is missing and support never called back. Awful."
+
+
+def new_case(stack, opened_at: datetime, time_scale: float = 1.0) -> Case:
+    """A recorded X complaint with no timer of its own: the test plays the timer."""
+    service = components.escalator()
+    post = Post.model_validate(make_post(COMPLAINT))
+    verdict = triage(post.text)
+    case = Case.open(post, verdict, service.policy.for_case("x", verdict.intent), opened_at,
+                     time_scale)
+    service.store.create(case, Event(opened_at, "opened", "test"))
+    return case
+
+
+def escalator_at(moment: datetime, **changes):
+    return replace(components.escalator(), clock=lambda: moment, **changes)
+
+
+def test_a_retried_escalate_step_does_not_email_twice(stack):
+    now = datetime.now(UTC)
+    case = new_case(stack, now - timedelta(minutes=61))
+    step = escalator_at(now)
+
+    first = step.escalate(case.id)
+    for _ in range(3):
+        step.escalate(case.id)  # Step Functions retrying after a lost response
+
+    assert first.done is False
+    assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
+    assert step.store.get(case.id).tier == 1
+
+
+def test_concurrent_escalate_steps_send_one_email(stack):
+    now = datetime.now(UTC)
+    case = new_case(stack, now - timedelta(minutes=61))
+    step = escalator_at(now)
+    threads = [threading.Thread(target=step.escalate, args=(case.id,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
+
+
+def test_a_rejected_email_is_retried_and_sent_once(stack):
+    now = datetime.now(UTC)
+    case = new_case(stack, now - timedelta(minutes=61))
+
+    with pytest.raises(ClientError, match="MessageRejected"):
+        escalator_at(now, sender="unverified@nowhere.example").escalate(case.id)
+    assert sent_emails(case.id) == []
+    escalator_at(now).escalate(case.id)  # the state machine's retry
+    escalator_at(now).escalate(case.id)
+
+    assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
+    _, events = components.escalator().store.history(case.id)
+    assert [e.kind for e in events].count("notified") == 1
+
+
+def test_overdue_tiers_are_each_emailed_once_in_order(stack):
+    now = datetime.now(UTC)
+    case = new_case(stack, now - timedelta(hours=5))  # past all three X tiers
+    step = escalator_at(now)
+
+    results = [step.escalate(case.id) for _ in range(4)]
+
+    assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1", "2", "3"]
+    assert [r.done for r in results] == [False, False, True, True]
+
+
+def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
+    """Respond exactly at the deadline, many times: either no email, or one stamped
+    before the response was recorded."""
+    service = components.escalator()
+    outcomes = set()
+    for _ in range(12):
+        # Tier 1 is due after 3600 policy seconds, one real second at this scale: 0.25 s away.
+        case = new_case(stack, datetime.now(UTC) - timedelta(seconds=0.75), time_scale=3600.0)
+        start = threading.Barrier(2)
+
+        def respond(case_id: str = case.id) -> None:
+            start.wait()
+            deadline = service.store.get(case_id).next_deadline
+            pause = (deadline - datetime.now(UTC)).total_seconds()
+            threading.Event().wait(max(0.0, pause))
+            service.respond(case_id, "agent")
+
+        def run_timer(case_id: str = case.id) -> None:
+            start.wait()
+            service.escalate(case_id)
+
+        threads = [threading.Thread(target=respond), threading.Thread(target=run_timer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        final, events = service.store.history(case.id)
+        emails = sent_emails(case.id)
+        responded = next(e for e in events if e.kind == "responded")
+        assert final.status == "responded"
+        assert len(emails) <= 1
+        if emails:
+            notified = next(e for e in events if e.kind == "notified")
+            assert notified.at <= responded.at
+            outcomes.add("emailed first")
+        else:
+            assert final.tier == 0 or final.notified_tier == 0
+            outcomes.add("answered first")
+    assert outcomes <= {"emailed first", "answered first"}  # both orders are legal
+
+
+def test_a_bad_queue_record_fails_alone(stack):
+    good = make_post(COMPLAINT, id=uuid.uuid4().hex)
+    event = {"Records": [
+        {"messageId": "m-good", "receiptHandle": "r1", "body": Post.model_validate(good)
+         .model_dump_json(), "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+         "awsRegion": "us-east-1"},
+        {"messageId": "m-bad", "receiptHandle": "r2", "body": "{not a post", "attributes": {},
+         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"},
+    ]}
+
+    response = record_batch(event, components.escalator())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+    from chalicelib.cases import case_id_for
+
+    case = components.escalator().store.get(case_id_for("x", good["id"]))
+    assert case.status == "open"
+    components.escalator().resolve(case.id, "test")

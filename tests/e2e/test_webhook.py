@@ -1,0 +1,98 @@
+"""POST /webhooks/generic: genuine posts are accepted fast; anything else is refused with
+a clear JSON error, and nothing is queued or written."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from chalicelib.api import MAX_BODY_BYTES
+from tests.e2e.stack import case_of, make_post, table_items
+
+COMPLAINT = "@brand the app keeps crashing when I try to pay my bill. Useless."
+
+
+def assert_nothing_written(api, stack, post: dict) -> None:
+    time.sleep(1.2)  # longer than the inbox poller takes to record a queued post
+    assert api.agent("GET", f"/cases/{case_of(post)}").status_code == 404
+    assert table_items(stack, f"POST#{post['channel']}#{post['id']}") == []
+    assert table_items(stack, f"CASE#{case_of(post)}") == []
+
+
+def test_a_signed_post_is_accepted_with_its_case_id(api):
+    post = make_post(COMPLAINT)
+    response = api.send(post)
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "accepted": True, "channel": "x", "post_id": post["id"], "case_id": case_of(post),
+    }
+    case = api.wait_for_case(case_of(post))
+    assert case["post"]["text"] == COMPLAINT
+    assert case["post"]["author"] == {"id": "u-1", "handle": "@customer", "followers": 120}
+    api.agent("POST", f"/cases/{case_of(post)}/resolve")
+
+
+@pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "sha1=abc", "garbage"])
+def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
+    post = make_post(COMPLAINT)
+    response = api.post_body(json.dumps(post).encode(), signature=signature)
+
+    assert response.status_code == 401
+    assert "X-Escalator-Signature" in response.json()["error"]
+    assert_nothing_written(api, stack, post)
+
+
+def test_a_body_changed_after_signing_gets_401(api, stack):
+    post = make_post(COMPLAINT)
+    from chalicelib.signatures import sign_hex
+    from tests.e2e.stack import GENERIC_SECRET
+
+    signature = sign_hex(GENERIC_SECRET, json.dumps(post).encode())
+    tampered = json.dumps({**post, "text": "all good, thanks"}).encode()
+    assert api.post_body(tampered, signature=signature).status_code == 401
+    assert_nothing_written(api, stack, post)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda p: p.pop("text"), "text: required field is missing"),
+        (lambda p: p["author"].pop("handle"), "author.handle: required field is missing"),
+        (lambda p: p.update(created_at="yesterday"), "created_at:"),
+        (lambda p: p.update(created_at="2026-11-23T10:00:00"), "created_at: Input should have"),
+        (lambda p: p.update(channel="X Corp"), "channel: expected a lowercase channel name"),
+        (lambda p: p.update(url="javascript:alert(1)"), "url: expected an http(s) URL"),
+        (lambda p: p["author"].update(followers=-3), "author.followers:"),
+        (lambda p: p.update(text=""), "text:"),
+    ],
+)
+def test_a_post_missing_or_misshaping_a_field_gets_400_naming_it(api, stack, change, problem):
+    post = make_post(COMPLAINT)
+    change(post)
+
+    response = api.send(post)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "the body is not a valid post"
+    assert any(p.startswith(problem) for p in body["problems"]), body["problems"]
+    assert_nothing_written(api, stack, post)
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'"a string"', b"null"])
+def test_a_body_that_is_not_a_json_object_gets_400(api, raw):
+    response = api.post_body(raw)
+    assert response.status_code == 400
+    assert response.json()["problems"]
+
+
+def test_an_oversize_body_gets_413(api, stack):
+    post = make_post("x" * 10)
+    post["padding"] = "y" * MAX_BODY_BYTES
+    response = api.send(post)
+    assert response.status_code == 413
+    assert "larger than" in response.json()["error"]
+    assert_nothing_written(api, stack, post)

@@ -1,0 +1,77 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.cases import Case, CaseConflict, Status, case_id_for
+from chalicelib.policy import load_policy
+from chalicelib.posts import Post
+from chalicelib.triage import triage
+
+OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+POLICY = load_policy()
+
+
+def open_case(text: str = "my order is missing, terrible", channel: str = "x",
+              time_scale: float = 1.0) -> Case:
+    post = Post.model_validate({
+        "id": "123", "channel": channel, "text": text, "created_at": OPENED.isoformat(),
+        "author": {"id": "a", "handle": "@a"},
+    })
+    verdict = triage(text)
+    return Case.open(post, verdict, POLICY.for_case(channel, verdict.intent), OPENED, time_scale)
+
+
+def test_case_ids_are_stable_valid_execution_names_and_distinct_per_channel():
+    assert case_id_for("x", "123") == case_id_for("x", "123")
+    assert case_id_for("x", "123") != case_id_for("facebook", "123")
+    assert len(case_id_for("instagram", "9" * 200)) <= 80
+
+
+def test_an_actionable_case_is_open_with_the_policy_tiers():
+    case = open_case()
+    assert case.status is Status.OPEN
+    assert [t.after_seconds for t in case.tiers] == [3600, 7200, 14400]
+    assert case.next_deadline == OPENED + timedelta(hours=1)
+
+
+def test_praise_is_dismissed_with_no_deadline():
+    case = open_case("thanks, you are brilliant")
+    assert case.status is Status.DISMISSED
+    assert case.tiers == ()
+    assert case.next_deadline is None
+
+
+def test_time_scale_compresses_deadlines_not_the_policy():
+    case = open_case(time_scale=60)
+    assert case.next_deadline == OPENED + timedelta(seconds=60)
+    assert case.policy_time_since_opened(OPENED + timedelta(seconds=30)) == timedelta(minutes=30)
+
+
+def test_the_timer_waits_whole_seconds_and_never_past_the_deadline():
+    case = open_case()
+    assert case.seconds_until_next_deadline(OPENED + timedelta(seconds=0.5)) == 3599
+    assert case.seconds_until_next_deadline(OPENED + timedelta(hours=2)) == 0
+    assert not case.is_due(OPENED + timedelta(minutes=59, seconds=59))
+    assert case.is_due(OPENED + timedelta(hours=1))
+
+
+def test_advancing_walks_the_tiers_then_nothing_is_left():
+    case = open_case()
+    for _ in case.tiers:
+        case = case.advanced()
+    assert case.tier == 3
+    assert case.next_tier is None
+    assert case.seconds_until_next_deadline(OPENED) is None
+
+
+def test_respond_and_resolve_end_the_escalation_once():
+    case = open_case()
+    responded = case.responded(OPENED + timedelta(minutes=5), "sam")
+    assert responded.status is Status.RESPONDED
+    assert responded.next_deadline is None
+    with pytest.raises(CaseConflict, match="already answered"):
+        responded.responded(OPENED, "kim")
+    resolved = responded.resolved(OPENED + timedelta(minutes=9), "sam")
+    assert resolved.status is Status.RESOLVED
+    with pytest.raises(CaseConflict, match="already resolved"):
+        resolved.resolved(OPENED, "kim")

@@ -1,0 +1,40 @@
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.cases import Case
+from chalicelib.policy import load_policy
+from chalicelib.posts import Post
+from chalicelib.triage import triage
+from infra.console import EventPrinter
+
+OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def make_case() -> Case:
+    post = Post.model_validate({
+        "id": "1", "channel": "facebook", "text": "my router is broken, nobody helps",
+        "created_at": OPENED.isoformat(), "author": {"id": "a", "handle": "Mia"},
+    })
+    verdict = triage(post.text)
+    return Case.open(post, verdict, load_policy().for_case("facebook", verdict.intent), OPENED,
+                     time_scale=1800)
+
+
+def test_one_readable_line_per_event_in_policy_time():
+    case = make_case()
+    lines: list[str] = []
+    printer = EventPrinter(lambda case_id: case, echo=lines.append)
+    at = OPENED + timedelta(seconds=8)  # 4 policy hours at 1800x
+    printer({"case_id": case.id, "kind": "opened", "at": OPENED.isoformat(), "by": "triage",
+             "detail": {"status": "open"}})
+    printer({"case_id": case.id, "kind": "timer started", "at": OPENED.isoformat(), "by": "x"})
+    printer({"case_id": case.id, "kind": "notified", "at": at.isoformat(), "by": "timer",
+             "detail": {"tier": 1, "to": ["care-agents@example.com"]}})
+    printer({"case_id": case.id, "kind": "responded", "at": at.isoformat(), "by": "sam",
+             "detail": {"tier": 1}})
+
+    assert len(lines) == 3
+    assert "+ 0:00" in lines[0] and "opened" in lines[0]
+    assert 'Facebook complaint · normal · 3 tiers · Mia: "my router is broken' in lines[0]
+    assert "+ 4:00" in lines[1] and "tier 1" in lines[1]
+    assert "emailed care-agents@example.com" in lines[1]
+    assert "by sam, after tier 1" in lines[2]

@@ -1,0 +1,137 @@
+from pathlib import Path
+
+import pytest
+
+from chalicelib.policy import (
+    DEFAULT_POLICY_PATH,
+    PolicyError,
+    format_duration,
+    load_policy,
+    parse_duration,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("45s", 45), ("90m", 5400), ("2h", 7200), ("1h30m", 5400), ("1d", 86400), ("1d2h", 93600)],
+)
+def test_durations_read_as_people_write_them(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0m", "2 hours", "-5m", "5", "1.5h", "h", 60, None])
+def test_anything_else_is_not_a_duration(text):
+    with pytest.raises(ValueError, match="expected a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(3600, "60 min"), (5400, "90 min"), (7200, "2 h"), (9000, "2 h 30 min")]
+)
+def test_durations_format_for_people(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_the_default_policy_is_the_documented_one():
+    policy = load_policy(DEFAULT_POLICY_PATH)
+
+    def tiers(channel: str, intent: str) -> list[int]:
+        return [tier.after for tier in policy.for_case(channel, intent).tiers]
+
+    assert tiers("x", "complaint") == [3600, 7200, 14400]
+    assert tiers("facebook", "complaint") == [4 * 3600, 8 * 3600, 24 * 3600]
+    assert tiers("instagram", "complaint") == [4 * 3600, 8 * 3600, 24 * 3600]
+    assert tiers("x", "question")[0] > tiers("x", "complaint")[0]
+    assert tiers("facebook", "question")[0] > tiers("facebook", "complaint")[0]
+    assert tiers("x", "praise") == tiers("facebook", "spam") == []
+    assert policy.for_case("telegram", "complaint").name == "default"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    assert all(problem.startswith(f"{path}: ") for problem in raised.value.problems)
+    return [problem.removeprefix(f"{path}: ") for problem in raised.value.problems]
+
+
+def test_every_problem_is_reported_with_its_key(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+name = "x"
+match = { channel = ["X"], intent = ["moan"] }
+tiers = [ { after = "2 hours", notify = ["nobody"] }, { after = "1h", notify = [] } ]
+colour = "red"
+
+[[policy]]
+name = "default"
+""")
+    found = problems(path)
+    assert "policy[0] ('x').match.channel[0]: expected a lowercase channel name like 'x' or " \
+        "'facebook' (a-z, 0-9, - and _, at most 20), got 'X'" in found
+    assert any(p.startswith("policy[0] ('x').match.intent[0]: expected one of") for p in found)
+    assert any(p.startswith("policy[0] ('x').tiers[0].after: expected a duration") for p in found)
+    assert "policy[0] ('x').tiers[0].notify[0]: expected an email address, got 'nobody'" in found
+    assert any(p.startswith("policy[0] ('x').tiers[1].notify:") for p in found)
+    assert "policy[0] ('x').colour: unknown key" in found
+
+
+def test_tiers_must_come_later_and_later(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+name = "default"
+tiers = [ { after = "2h", notify = ["a@example.com"] }, { after = "1h", notify = ["b@example.com"] } ]
+""")
+    assert any("must be later than the one before" in p for p in problems(path))
+
+
+def test_a_catch_all_must_close_the_file(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+name = "only-x"
+match = { channel = ["x"] }
+""")
+    assert any("the last policy must have no `match`" in p for p in problems(path))
+
+
+def test_a_catch_all_before_others_would_hide_them(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+name = "everything"
+
+[[policy]]
+name = "never"
+""")
+    assert any("could never apply" in p for p in problems(path))
+
+
+def test_names_are_unique(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+name = "a"
+match = { channel = ["x"] }
+
+[[policy]]
+name = "a"
+""")
+    assert any("repeated: a" in p for p in problems(path))
+
+
+def test_a_required_key_that_is_missing_is_named(tmp_path):
+    path = write(tmp_path, """
+[[policy]]
+tiers = [ { notify = ["a@example.com"] } ]
+""")
+    found = problems(path)
+    assert "policy[0].name: required key is missing" in found
+    assert "policy[0].tiers[0].after: required key is missing" in found
+
+
+def test_broken_toml_and_missing_files_are_clear(tmp_path):
+    assert problems(write(tmp_path, "[[policy]\nname=")) [0].startswith("not valid TOML:")
+    assert problems(tmp_path / "nope.toml") == ["cannot read the file (No such file or directory)"]
