@@ -157,9 +157,16 @@ class Escalator:
             except Exception:
                 self.store.release_notification(case.id, tier.number, 0)
                 raise
-            sent = Event(now, "notified", "timer", {
-                "tier": tier.number, "to": list(tier.notify), "message_id": message_id,
-            })
+            sent = Event(
+                now,
+                "notified",
+                "timer",
+                {
+                    "tier": tier.number,
+                    "to": list(tier.notify),
+                    "message_id": message_id,
+                },
+            )
             self.store.confirm_notification(case.id, tier.number, 0, message_id, sent)
             logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
         for _ in range(MAX_ATTEMPTS):  # a response may land meanwhile: record the fact anyway

@@ -113,8 +113,10 @@ class FeedPlayer:
         due = opened.timestamp() + item.reply_after_seconds / self._time_scale
         time.sleep(max(0.0, due - time.time()))
         response = self._http.post(
-            f"{self._base_url}/cases/{item.case_id}/respond", json={"by": AGENT},
-            headers=self._auth, timeout=10,
+            f"{self._base_url}/cases/{item.case_id}/respond",
+            json={"by": AGENT},
+            headers=self._auth,
+            timeout=10,
         )
         if response.status_code not in (200, 409):
             self.failures.append(f"respond {item.case_id}: {response.status_code} {response.text}")
@@ -122,8 +124,9 @@ class FeedPlayer:
     def _wait_for_case(self, case_id: str, timeout: float = 30) -> dict | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            response = self._http.get(f"{self._base_url}/cases/{case_id}", headers=self._auth,
-                                      timeout=10)
+            response = self._http.get(
+                f"{self._base_url}/cases/{case_id}", headers=self._auth, timeout=10
+            )
             if response.status_code == 200:
                 return response.json()
             time.sleep(0.05)

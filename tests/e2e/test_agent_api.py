@@ -20,8 +20,12 @@ def open_case(api) -> str:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/cases"), ("GET", "/cases/x-1"), ("POST", "/cases/x-1/respond"),
-     ("POST", "/cases/x-1/resolve")],
+    [
+        ("GET", "/cases"),
+        ("GET", "/cases/x-1"),
+        ("POST", "/cases/x-1/respond"),
+        ("POST", "/cases/x-1/resolve"),
+    ],
 )
 @pytest.mark.parametrize("token", [None, "wrong-token"])
 def test_every_agent_route_refuses_without_the_token(api, method, path, token):
@@ -42,8 +46,11 @@ def test_list_filters_by_status(api, open_case):
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("status=closed", "status must be one of"), ("limit=0", "limit must be"),
-     ("limit=lots", "limit must be")],
+    [
+        ("status=closed", "status must be one of"),
+        ("limit=0", "limit must be"),
+        ("limit=lots", "limit must be"),
+    ],
 )
 def test_list_rejects_a_bad_filter(api, query, message):
     response = api.agent("GET", f"/cases?{query}")
@@ -87,8 +94,12 @@ def test_responding_twice_is_a_conflict(api, open_case):
     "body", [b"{oops", b'{"by": ""}', b'{"by": "sam", "mood": "happy"}', b"[1]"]
 )
 def test_a_bad_action_body_is_400_and_changes_nothing(api, open_case, body):
-    response = api.agent("POST", f"/cases/{open_case}/respond", data=body,
-                         headers={"Content-Type": "application/json"})
+    response = api.agent(
+        "POST",
+        f"/cases/{open_case}/respond",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["problems"]
     assert api.case(open_case)["status"] == "open"

@@ -20,9 +20,21 @@ def test_the_demo_opens_answers_escalates_and_fills_the_outbox(tmp_path):
     (outbox).mkdir()
     (outbox / "stale.eml").write_text("from an earlier run")
     result = subprocess.run(
-        [str(ESCALATOR), "demo", "--once", "--port", str(free_port()), "--time-scale", "7200",
-         "--outbox", str(outbox)],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "NO_COLOR": "1"},
+        [
+            str(ESCALATOR),
+            "demo",
+            "--once",
+            "--port",
+            str(free_port()),
+            "--time-scale",
+            "7200",
+            "--outbox",
+            str(outbox),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

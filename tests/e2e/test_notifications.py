@@ -26,8 +26,9 @@ def new_case(stack, opened_at: datetime, time_scale: float = 1.0) -> Case:
     service = components.escalator()
     post = Post.model_validate(make_post(COMPLAINT))
     verdict = triage(post.text)
-    case = Case.open(post, verdict, service.policy.for_case("x", verdict.intent), opened_at,
-                     time_scale)
+    case = Case.open(
+        post, verdict, service.policy.for_case("x", verdict.intent), opened_at, time_scale
+    )
     service.store.create(case, Event(opened_at, "opened", "test"))
     return case
 
@@ -99,14 +100,14 @@ def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
         case = new_case(stack, datetime.now(UTC) - timedelta(seconds=0.75), time_scale=3600.0)
         start = threading.Barrier(2)
 
-        def respond(case_id: str = case.id) -> None:
+        def respond(case_id: str = case.id, start: threading.Barrier = start) -> None:
             start.wait()
             deadline = service.store.get(case_id).next_deadline
             pause = (deadline - datetime.now(UTC)).total_seconds()
             threading.Event().wait(max(0.0, pause))
             service.respond(case_id, "agent")
 
-        def run_timer(case_id: str = case.id) -> None:
+        def run_timer(case_id: str = case.id, start: threading.Barrier = start) -> None:
             start.wait()
             service.escalate(case_id)
 
@@ -133,15 +134,32 @@ def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
 
 def test_a_bad_queue_record_fails_alone(stack):
     good = make_post(COMPLAINT, id=uuid.uuid4().hex)
-    event = {"Records": [
-        {"messageId": "m-good", "receiptHandle": "r1", "body": Post.model_validate(good)
-         .model_dump_json(), "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-         "awsRegion": "us-east-1"},
-        {"messageId": "m-bad", "receiptHandle": "r2", "body": "{not a post", "attributes": {},
-         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-         "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"},
-    ]}
+    event = {
+        "Records": [
+            {
+                "messageId": "m-good",
+                "receiptHandle": "r1",
+                "body": Post.model_validate(good).model_dump_json(),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1",
+            },
+            {
+                "messageId": "m-bad",
+                "receiptHandle": "r2",
+                "body": "{not a post",
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1",
+            },
+        ]
+    }
 
     response = record_batch(event, components.escalator())
 

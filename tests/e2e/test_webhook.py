@@ -27,7 +27,10 @@ def test_a_signed_post_is_accepted_with_its_case_id(api):
 
     assert response.status_code == 202
     assert response.json() == {
-        "accepted": True, "channel": "x", "post_id": post["id"], "case_id": case_of(post),
+        "accepted": True,
+        "channel": "x",
+        "post_id": post["id"],
+        "case_id": case_of(post),
     }
     case = api.wait_for_case(case_of(post))
     assert case["post"]["text"] == COMPLAINT

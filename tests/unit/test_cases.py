@@ -11,12 +11,18 @@ OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = load_policy()
 
 
-def open_case(text: str = "my order is missing, terrible", channel: str = "x",
-              time_scale: float = 1.0) -> Case:
-    post = Post.model_validate({
-        "id": "123", "channel": channel, "text": text, "created_at": OPENED.isoformat(),
-        "author": {"id": "a", "handle": "@a"},
-    })
+def open_case(
+    text: str = "my order is missing, terrible", channel: str = "x", time_scale: float = 1.0
+) -> Case:
+    post = Post.model_validate(
+        {
+            "id": "123",
+            "channel": channel,
+            "text": text,
+            "created_at": OPENED.isoformat(),
+            "author": {"id": "a", "handle": "@a"},
+        }
+    )
     verdict = triage(text)
     return Case.open(post, verdict, POLICY.for_case(channel, verdict.intent), OPENED, time_scale)
 

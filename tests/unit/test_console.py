@@ -10,13 +10,19 @@ OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def make_case() -> Case:
-    post = Post.model_validate({
-        "id": "1", "channel": "facebook", "text": "my router is broken, nobody helps",
-        "created_at": OPENED.isoformat(), "author": {"id": "a", "handle": "Mia"},
-    })
+    post = Post.model_validate(
+        {
+            "id": "1",
+            "channel": "facebook",
+            "text": "my router is broken, nobody helps",
+            "created_at": OPENED.isoformat(),
+            "author": {"id": "a", "handle": "Mia"},
+        }
+    )
     verdict = triage(post.text)
-    return Case.open(post, verdict, load_policy().for_case("facebook", verdict.intent), OPENED,
-                     time_scale=1800)
+    return Case.open(
+        post, verdict, load_policy().for_case("facebook", verdict.intent), OPENED, time_scale=1800
+    )
 
 
 def test_one_readable_line_per_event_in_policy_time():
@@ -24,13 +30,34 @@ def test_one_readable_line_per_event_in_policy_time():
     lines: list[str] = []
     printer = EventPrinter(lambda case_id: case, echo=lines.append)
     at = OPENED + timedelta(seconds=8)  # 4 policy hours at 1800x
-    printer({"case_id": case.id, "kind": "opened", "at": OPENED.isoformat(), "by": "triage",
-             "detail": {"status": "open"}})
+    printer(
+        {
+            "case_id": case.id,
+            "kind": "opened",
+            "at": OPENED.isoformat(),
+            "by": "triage",
+            "detail": {"status": "open"},
+        }
+    )
     printer({"case_id": case.id, "kind": "timer started", "at": OPENED.isoformat(), "by": "x"})
-    printer({"case_id": case.id, "kind": "notified", "at": at.isoformat(), "by": "timer",
-             "detail": {"tier": 1, "to": ["care-agents@example.com"]}})
-    printer({"case_id": case.id, "kind": "responded", "at": at.isoformat(), "by": "sam",
-             "detail": {"tier": 1}})
+    printer(
+        {
+            "case_id": case.id,
+            "kind": "notified",
+            "at": at.isoformat(),
+            "by": "timer",
+            "detail": {"tier": 1, "to": ["care-agents@example.com"]},
+        }
+    )
+    printer(
+        {
+            "case_id": case.id,
+            "kind": "responded",
+            "at": at.isoformat(),
+            "by": "sam",
+            "detail": {"tier": 1},
+        }
+    )
 
     assert len(lines) == 3
     assert "+ 0:00" in lines[0] and "opened" in lines[0]

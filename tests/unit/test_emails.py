@@ -11,18 +11,28 @@ HOSTILE = '<script>alert("x")</script> my refund never came & I am furious'
 
 
 def render(text: str = HOSTILE, tier_number: int = 1):
-    post = Post.model_validate({
-        "id": "77", "channel": "x", "text": text, "created_at": OPENED.isoformat(),
-        "url": 'https://x.com/a/status/77?q="><b>', "author": {"id": "a", "handle": "@angry",
-                                                             "followers": 12345},
-    })
+    post = Post.model_validate(
+        {
+            "id": "77",
+            "channel": "x",
+            "text": text,
+            "created_at": OPENED.isoformat(),
+            "url": 'https://x.com/a/status/77?q="><b>',
+            "author": {"id": "a", "handle": "@angry", "followers": 12345},
+        }
+    )
     verdict = triage(text, 12345)
     case = Case.open(post, verdict, load_policy().for_case("x", verdict.intent), OPENED)
     for _ in range(tier_number):
         case = case.advanced()
     tier = case.tiers[tier_number - 1]
-    return escalation_email(case, tier, OPENED + timedelta(minutes=61), "esc@example.com",
-                            "https://escalator.example/api/")
+    return escalation_email(
+        case,
+        tier,
+        OPENED + timedelta(minutes=61),
+        "esc@example.com",
+        "https://escalator.example/api/",
+    )
 
 
 def parts(message):

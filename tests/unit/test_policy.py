@@ -61,7 +61,9 @@ def problems(path: Path) -> list[str]:
 
 
 def test_every_problem_is_reported_with_its_key(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 name = "x"
 match = { channel = ["X"], intent = ["moan"] }
@@ -70,10 +72,13 @@ colour = "red"
 
 [[policy]]
 name = "default"
-""")
+""",
+    )
     found = problems(path)
-    assert "policy[0] ('x').match.channel[0]: expected a lowercase channel name like 'x' or " \
+    assert (
+        "policy[0] ('x').match.channel[0]: expected a lowercase channel name like 'x' or "
         "'facebook' (a-z, 0-9, - and _, at most 20), got 'X'" in found
+    )
     assert any(p.startswith("policy[0] ('x').match.intent[0]: expected one of") for p in found)
     assert any(p.startswith("policy[0] ('x').tiers[0].after: expected a duration") for p in found)
     assert "policy[0] ('x').tiers[0].notify[0]: expected an email address, got 'nobody'" in found
@@ -82,56 +87,74 @@ name = "default"
 
 
 def test_tiers_must_come_later_and_later(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 name = "default"
-tiers = [ { after = "2h", notify = ["a@example.com"] }, { after = "1h", notify = ["b@example.com"] } ]
-""")
+tiers = [
+  { after = "2h", notify = ["a@example.com"] },
+  { after = "1h", notify = ["b@example.com"] },
+]
+""",
+    )
     assert any("must be later than the one before" in p for p in problems(path))
 
 
 def test_a_catch_all_must_close_the_file(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 name = "only-x"
 match = { channel = ["x"] }
-""")
+""",
+    )
     assert any("the last policy must have no `match`" in p for p in problems(path))
 
 
 def test_a_catch_all_before_others_would_hide_them(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 name = "everything"
 
 [[policy]]
 name = "never"
-""")
+""",
+    )
     assert any("could never apply" in p for p in problems(path))
 
 
 def test_names_are_unique(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 name = "a"
 match = { channel = ["x"] }
 
 [[policy]]
 name = "a"
-""")
+""",
+    )
     assert any("repeated: a" in p for p in problems(path))
 
 
 def test_a_required_key_that_is_missing_is_named(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[policy]]
 tiers = [ { notify = ["a@example.com"] } ]
-""")
+""",
+    )
     found = problems(path)
     assert "policy[0].name: required key is missing" in found
     assert "policy[0].tiers[0].after: required key is missing" in found
 
 
 def test_broken_toml_and_missing_files_are_clear(tmp_path):
-    assert problems(write(tmp_path, "[[policy]\nname=")) [0].startswith("not valid TOML:")
+    assert problems(write(tmp_path, "[[policy]\nname="))[0].startswith("not valid TOML:")
     assert problems(tmp_path / "nope.toml") == ["cannot read the file (No such file or directory)"]

@@ -21,17 +21,25 @@ def test_every_function_setting_the_app_reads_comes_from_the_template_or_config(
     from chalicelib import settings
 
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    for name in ("ESCALATOR_TABLE", "ESCALATOR_INBOX_QUEUE_URL", "ESCALATOR_STATE_MACHINE_ARN",
-                 "ESCALATOR_SENDER", "ESCALATOR_SSM_PREFIX"):
+    for name in (
+        "ESCALATOR_TABLE",
+        "ESCALATOR_INBOX_QUEUE_URL",
+        "ESCALATOR_STATE_MACHINE_ARN",
+        "ESCALATOR_SENDER",
+        "ESCALATOR_SSM_PREFIX",
+    ):
         assert name in variables
         assert name in settings.__doc__
 
 
 def test_resolver_evaluates_ref_getatt_and_sub():
     resolve = Resolver({"Table": "t-1", "AWS::StackName": "s"}, {("Queue", "Arn"): "arn:q"})
-    assert resolve({"a": [{"Ref": "Table"}, {"Fn::GetAtt": ["Queue", "Arn"]}],
-                    "b": {"Fn::Sub": "/escalator/${AWS::StackName}/${Queue.Arn}"}}) == {
-        "a": ["t-1", "arn:q"], "b": "/escalator/s/arn:q"}
+    assert resolve(
+        {
+            "a": [{"Ref": "Table"}, {"Fn::GetAtt": ["Queue", "Arn"]}],
+            "b": {"Fn::Sub": "/escalator/${AWS::StackName}/${Queue.Arn}"},
+        }
+    ) == {"a": ["t-1", "arn:q"], "b": "/escalator/s/arn:q"}
     with pytest.raises(KeyError):
         resolve({"Ref": "Missing"})
 
