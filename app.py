@@ -1,7 +1,6 @@
 """Escalator's Chalice app: routes and event handlers only; each hands over at once to
 chalicelib (components builds what they need, once per container)."""
 
-from aws_lambda_powertools import Logger
 from chalice import Chalice, Response
 
 from chalicelib import components
@@ -21,7 +20,6 @@ from chalicelib.webhooks import receive_generic
 INBOX_QUEUE = "escalator-inbox"
 
 app = Chalice(app_name="escalator")
-logger = Logger(service="escalator")
 
 
 # -- ingest -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.cases import Case, ConcurrentChange, Event
+from chalicelib.cases import Case, CaseNotFound, ConcurrentChange, Event
 from chalicelib.emails import Mailer, escalation_email
 from chalicelib.policy import Policy
 from chalicelib.posts import Post
@@ -112,7 +112,11 @@ class Escalator:
     def escalate(self, case_id: str) -> EscalationStep:
         """The timer's step: if the case is still unanswered at its deadline, move it
         up a tier and email that tier once; then say how long to wait for the next."""
-        case = self.store.get(case_id)
+        try:
+            case = self.store.get(case_id)
+        except CaseNotFound:
+            logger.warning("timer for a case that does not exist", extra={"case_id": case_id})
+            return EscalationStep(case_id, 0, done=True)
         if not case.is_open:
             return EscalationStep(case_id, 0, done=True)
         now = self._wait_out_early_wake(case)

@@ -61,6 +61,7 @@ class Api:
         self, method: str, path: str, token: str | None = API_TOKEN, **kwargs: Any
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers.update(kwargs.pop("headers", {}))
         return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
 
     def case(self, case_id: str) -> dict[str, Any] | None:
