@@ -91,16 +91,16 @@ class LocalStack:
     def start(self) -> LocalStack:
         self._start_aws()
         template = load_template()
-        resources = self._create_resources(template)
-        self._configure_environment(template, resources)
+        self._create_resources(template)
+        self._configure_environment(template)
         app_module = importlib.import_module("app")
-        handlers = self._register_functions(app_module)
-        self._create_state_machine(template, resources, handlers)
-        self._start_inbox_poller(app_module, resources)
+        functions = self._register_functions(app_module)
+        self._create_state_machine(template, functions)
+        self._start_inbox_poller(app_module)
         self._start_schedules(app_module)
         self._start_http(app_module.app)
         if self.on_event:
-            self._start_event_stream(resources["CasesTable"])
+            self._spawn("events", self._follow_events)
         return self
 
     def stop(self) -> None:
@@ -181,9 +181,9 @@ class LocalStack:
         send_raw_email.__wrapped__ = original  # type: ignore[attr-defined]
         SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]
 
-    def _create_resources(self, template: dict[str, Any]) -> dict[str, str]:
-        """Create what the template describes that moto can run, in dependency order.
-        Returns the Ref value of each created resource."""
+    def _create_resources(self, template: dict[str, Any]) -> None:
+        """Create what the template describes that moto can run, in dependency order,
+        recording each one's Ref and Arn for the intrinsics that refer to it."""
         parameters = {
             name: spec.get("Default", "") for name, spec in template["Parameters"].items()
         }
@@ -205,7 +205,6 @@ class LocalStack:
         pending = {
             name: spec for name, spec in template["Resources"].items() if spec["Type"] in creators
         }
-        created: dict[str, str] = {}
         while pending:
             progressed = False
             for name, spec in list(pending.items()):
@@ -214,14 +213,13 @@ class LocalStack:
                 except KeyError:
                     continue  # depends on a resource not created yet
                 ref, arn = creators[spec["Type"]](name, properties)
-                refs[name] = created[name] = ref
+                refs[name] = ref
                 attributes[(name, "Arn")] = arn
                 del pending[name]
                 progressed = True
             if not progressed:
                 raise RuntimeError(f"cannot resolve references of {sorted(pending)}")
         self._refs, self._attributes = refs, attributes
-        return created
 
     def _create_queue(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, str]:
         sqs = self.client("sqs")
@@ -266,7 +264,7 @@ class LocalStack:
         self.client("ses").verify_email_identity(EmailAddress=identity)
         return identity, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
 
-    def _configure_environment(self, template: dict[str, Any], resources: dict[str, str]) -> None:
+    def _configure_environment(self, template: dict[str, Any]) -> None:
         """The functions' environment: the template's Globals (resolved against the local
         resources), the `local` stage of .chalice/config.json, then this run's settings."""
         config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
@@ -306,113 +304,79 @@ class LocalStack:
 
     def _register_functions(self, app_module: Any) -> dict[str, str]:
         """Create a moto Lambda function per Chalice function and route moto's invocations
-        of it to the handler in this process. Returns function name → ARN."""
+        of it to the handler in this process. Returns Chalice function name → ARN."""
         from moto.awslambda.models import LambdaFunction
 
         app = app_module.app
-        handlers: dict[str, Callable[..., Any]] = {}
-        for function in app.pure_lambda_functions:
-            handlers[f"{app.app_name}-local-{function.name}"] = getattr(
-                app_module, function.handler_string.split(".")[-1]
-            )
-        iam = self.client("iam")
-        role = iam.create_role(
-            RoleName=f"{STACK_NAME}-functions",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
+        role = self._create_role("functions", "lambda.amazonaws.com")
         lambda_client = self.client("lambda")
-        arns = {}
-        for name in handlers:
-            arns[name] = lambda_client.create_function(
-                FunctionName=name,
+        handlers: dict[str, Callable[..., Any]] = {}
+        arns: dict[str, str] = {}
+        for function in app.pure_lambda_functions:
+            deployed_name = f"{app.app_name}-local-{function.name}"
+            handlers[deployed_name] = getattr(app_module, function.handler_string.split(".")[-1])
+            arns[function.name] = lambda_client.create_function(
+                FunctionName=deployed_name,
                 Runtime="python3.11",
                 Role=role,
-                Handler="app.handler",
+                Handler=function.handler_string,
                 Code={"ZipFile": _placeholder_zip()},
                 Timeout=60,
             )["FunctionArn"]
-        self._handlers = handlers
 
         def invoke_in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
             handler = handlers.get(function.function_name)
             if handler is None:
-                return (
-                    json.dumps({"errorMessage": f"no handler {function.function_name}"}),
-                    True,
-                    "",
-                )
+                failure = {"errorMessage": f"no local handler for {function.function_name}"}
+                return json.dumps(failure), True, ""
             payload = event if isinstance(event, dict) else json.loads(event or "{}")
             try:
                 result = handler(payload, LambdaContext(function.function_name))
             except Exception as error:  # the Lambda runtime reports, it does not crash
-                return (
-                    json.dumps(
-                        {
-                            "errorMessage": str(error),
-                            "errorType": type(error).__name__,
-                            "stackTrace": traceback.format_exception(error),
-                        }
-                    ),
-                    True,
-                    "",
-                )
+                failure = {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "stackTrace": traceback.format_exception(error),
+                }
+                return json.dumps(failure), True, ""
             return json.dumps(result), False, ""
 
         LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
-        return {name.rsplit("-", 1)[-1]: arn for name, arn in arns.items()}
+        return arns
 
-    def _create_state_machine(
-        self, template: dict[str, Any], resources: dict[str, str], functions: dict[str, str]
-    ) -> None:
+    def _create_state_machine(self, template: dict[str, Any], functions: dict[str, str]) -> None:
         spec = template["Resources"]["EscalationStateMachine"]["Properties"]
-        attributes = {
-            **self._attributes,
-            **{(_logical_id(name), "Arn"): arn for name, arn in functions.items()},
-        }
-        substitutions = Resolver(self._refs, attributes)(spec["DefinitionSubstitutions"])
-        role = self.client("iam").create_role(
-            RoleName=f"{STACK_NAME}-states",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "states.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
+        function_arns = {(_logical_id(name), "Arn"): arn for name, arn in functions.items()}
+        resolve = Resolver(self._refs, {**self._attributes, **function_arns})
         arn = self.client("stepfunctions").create_state_machine(
             name=self.env["ESCALATOR_STATE_MACHINE_ARN"].rsplit(":", 1)[-1],
-            definition=load_state_machine_definition(substitutions),
-            roleArn=role,
+            definition=load_state_machine_definition(resolve(spec["DefinitionSubstitutions"])),
+            roleArn=self._create_role("states", "states.amazonaws.com"),
             type=spec.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
         assert arn == self.env["ESCALATOR_STATE_MACHINE_ARN"], arn
 
-    def _start_inbox_poller(self, app_module: Any, resources: dict[str, str]) -> None:
-        app = app_module.app
-        for source in app.event_sources:
-            if type(source).__name__ != "SQSEventConfig":
-                continue
-            handler = getattr(app_module, source.handler_string.split(".")[-1])
-            url = self.client("sqs").get_queue_url(QueueName=source.queue)["QueueUrl"]
-            for poller in range(SQS_POLLERS):
-                self._spawn(f"sqs-{source.name}-{poller}", self._poll_queue, url, handler, source)
+    def _create_role(self, name: str, service: str) -> str:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        return self.client("iam").create_role(
+            RoleName=f"{STACK_NAME}-{name}", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+
+    def _start_inbox_poller(self, app_module: Any) -> None:
+        from chalice.app import SQSEventConfig
+
+        for source in app_module.app.event_sources:
+            if isinstance(source, SQSEventConfig):
+                handler = getattr(app_module, source.handler_string.split(".")[-1])
+                url = self.client("sqs").get_queue_url(QueueName=source.queue)["QueueUrl"]
+                for poller in range(SQS_POLLERS):
+                    name = f"sqs-{source.name}-{poller}"
+                    self._spawn(name, self._poll_queue, url, handler, source)
 
     def _poll_queue(self, url: str, handler: Callable[..., Any], source: Any) -> None:
         sqs = self.client("sqs")
@@ -450,21 +414,13 @@ class LocalStack:
                 sqs.delete_message_batch(QueueUrl=url, Entries=done)
 
     def _start_schedules(self, app_module: Any) -> None:
-        for source in app_module.app.event_sources:
-            if type(source).__name__ != "CloudWatchEventConfig" or not hasattr(
-                source, "schedule_expression"
-            ):
-                continue
-            seconds = _rate_seconds(str(source.schedule_expression))
-            handler = getattr(app_module, source.handler_string.split(".")[-1])
-            self._spawn(f"schedule-{source.name}", self._run_every, seconds, handler, source.name)
+        for name, seconds, handler in scheduled_functions(app_module):
+            self._spawn(f"schedule-{name}", self._run_every, seconds, handler, name)
 
     def _run_every(self, seconds: float, handler: Callable[..., Any], name: str) -> None:
         while not self._stopping.wait(seconds):
             try:
-                handler(
-                    {"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext(name)
-                )
+                handler(scheduled_event(name), LambdaContext(name))
             except Exception:
                 traceback.print_exc()
 
@@ -484,10 +440,7 @@ class LocalStack:
         thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         thread.start()
 
-    def _start_event_stream(self, table: str) -> None:
-        self._spawn("events", self._follow_events, table)
-
-    def _follow_events(self, table: str) -> None:
+    def _follow_events(self) -> None:
         """Tail the table's stream and report each audit event (as DynamoDB Streams would
         feed a Lambda in AWS)."""
         from boto3.dynamodb.types import TypeDeserializer
@@ -565,6 +518,40 @@ def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def scheduled_functions(app_module: Any) -> list[tuple[str, float, Callable[..., Any]]]:
+    """The app's scheduled functions as (name, seconds between runs, handler)."""
+    from chalice.app import ScheduledEventConfig
+
+    return [
+        (
+            source.name,
+            _rate_seconds(_expression(source.schedule_expression)),
+            getattr(app_module, source.handler_string.split(".")[-1]),
+        )
+        for source in app_module.app.event_sources
+        if isinstance(source, ScheduledEventConfig)
+    ]
+
+
+def scheduled_event(rule: str) -> dict[str, Any]:
+    """The event EventBridge delivers when a schedule fires."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-{rule}"],
+        "detail": {},
+    }
+
+
+def _expression(schedule: Any) -> str:
+    return schedule if isinstance(schedule, str) else schedule.to_string()
 
 
 def _rate_seconds(expression: str) -> float:
