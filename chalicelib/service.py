@@ -193,8 +193,8 @@ class Escalator:
         self, case_id: str, by: str, kind: str, change: Callable[[Case, datetime], Case]
     ) -> Case:
         for _ in range(MAX_ATTEMPTS):
-            now = self.clock()
             case = self.store.get(case_id)
+            now = self.clock()  # after the read: later than any escalation the read saw
             waited = case.policy_time_since_opened(now).total_seconds()
             event = Event(now, kind, by, {"waited_seconds": round(waited), "tier": case.tier})
             try:
