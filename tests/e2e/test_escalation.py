@@ -76,7 +76,7 @@ def test_complaint_answered_before_its_first_deadline_gets_no_email(api, stack):
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "responded"
     assert response.json()["first_response_by"] == "maria"
-    wait_for(lambda: executions(stack, case_id)[0]["status"] == "ABORTED", 5, "timer stopped")
+    wait_for(lambda: executions(stack, case_id)[0]["status"] != "RUNNING", 5, "timer stopped")
     time.sleep(4.5 * 3600 / TIME_SCALE)  # past every X tier's deadline
     assert sent_emails(case_id) == []
     final = api.case(case_id)
@@ -136,6 +136,6 @@ def test_resolving_an_escalated_case_stops_its_timer(api, stack):
 
     assert resolved.status_code == 200
     assert resolved.json()["status"] == "resolved"
-    wait_for(lambda: executions(stack, case_id)[0]["status"] == "ABORTED", 5, "timer stopped")
+    wait_for(lambda: executions(stack, case_id)[0]["status"] != "RUNNING", 5, "timer stopped")
     time.sleep(3.5 * 3600 / TIME_SCALE)
     assert [m["X-Escalator-Tier"] for m in sent_emails(case_id)] == ["1"]

@@ -1,0 +1,21 @@
+"""Channel adapters: each verifies its platform's webhook and turns the payload into
+normalised posts (chalicelib.posts.Post), marking the brand's own posts as such."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.posts import Post
+
+
+@dataclass
+class Delivery:
+    """What one webhook delivery carried: posts to queue, and what was skipped and why."""
+
+    posts: list[Post] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def id_set(value: str | None) -> frozenset[str]:
+    """`"123, 456"` → {"123", "456"}: account ids configured as one comma-separated value."""
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
