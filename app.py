@@ -13,9 +13,10 @@ from chalicelib.api import (
     parse_action,
 )
 from chalicelib.cases import CaseConflict, CaseNotFound, Status
+from chalicelib.channels import id_set
 from chalicelib.intake import record_batch
-from chalicelib.settings import secret
-from chalicelib.webhooks import receive_generic
+from chalicelib.settings import parameter
+from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, receive_x, x_crc
 
 INBOX_QUEUE = "escalator-inbox"
 
@@ -29,7 +30,47 @@ app = Chalice(app_name="escalator")
 def generic_webhook() -> Response:
     request = app.current_request
     return receive_generic(
-        request.raw_body, request.headers, secret("ESCALATOR_GENERIC_SECRET"), components.inbox()
+        request.raw_body,
+        request.headers,
+        parameter("ESCALATOR_GENERIC_SECRET"),
+        components.inbox(),
+    )
+
+
+@app.route("/webhooks/x", methods=["GET"])
+def x_webhook_check() -> Response:
+    params = app.current_request.query_params or {}
+    return x_crc(params.get("crc_token"), parameter("ESCALATOR_X_CONSUMER_SECRET"))
+
+
+@app.route("/webhooks/x", methods=["POST"], content_types=["application/json"])
+def x_webhook() -> Response:
+    request = app.current_request
+    return receive_x(
+        request.raw_body,
+        request.headers,
+        parameter("ESCALATOR_X_CONSUMER_SECRET"),
+        id_set(parameter("ESCALATOR_X_BRAND_IDS")),
+        components.inbox(),
+    )
+
+
+@app.route("/webhooks/meta", methods=["GET"])
+def meta_webhook_check() -> Response:
+    return meta_verify(
+        app.current_request.query_params or {}, parameter("ESCALATOR_META_VERIFY_TOKEN")
+    )
+
+
+@app.route("/webhooks/meta", methods=["POST"], content_types=["application/json"])
+def meta_webhook() -> Response:
+    request = app.current_request
+    return receive_meta(
+        request.raw_body,
+        request.headers,
+        parameter("ESCALATOR_META_APP_SECRET"),
+        id_set(parameter("ESCALATOR_META_PAGE_IDS")),
+        components.inbox(),
     )
 
 
@@ -50,7 +91,7 @@ def escalate(event, context):
 
 
 def _authorized() -> Response | None:
-    return bearer_token_error(app.current_request.headers, secret("ESCALATOR_API_TOKEN"))
+    return bearer_token_error(app.current_request.headers, parameter("ESCALATOR_API_TOKEN"))
 
 
 @app.route("/cases", methods=["GET"])

@@ -65,6 +65,7 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
         "next_deadline": case.next_deadline and iso(case.next_deadline),
         "first_response_at": case.first_response_at and iso(case.first_response_at),
         "first_response_by": case.first_response_by,
+        "first_response_text": case.first_response_text,
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
         "post": case.post.model_dump(mode="json"),

@@ -67,6 +67,7 @@ class Case:
     execution_arn: str | None = None
     first_response_at: datetime | None = None
     first_response_by: str | None = None
+    first_response_text: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     version: int = 0  # bumped by every stored change: the store's optimistic lock
@@ -141,11 +142,23 @@ class Case:
     def started(self, execution_arn: str) -> Case:
         return replace(self, execution_arn=execution_arn)
 
-    def responded(self, at: datetime, by: str) -> Case:
+    def responded(self, at: datetime, by: str, text: str | None = None) -> Case:
         if self.status is Status.RESOLVED or self.first_response_at is not None:
             raise CaseConflict(self.id, f"case is {self.status} and was already answered")
         status = Status.RESPONDED if self.status is Status.OPEN else self.status
-        return replace(self, status=status, first_response_at=at, first_response_by=by)
+        return replace(
+            self,
+            status=status,
+            first_response_at=at,
+            first_response_by=by,
+            first_response_text=text,
+        )
+
+    @property
+    def takes_follow_ups(self) -> bool:
+        """A customer's next post in the thread joins the case while it is in hand;
+        after a resolution (or a dismissal) it starts a new one."""
+        return self.status in (Status.OPEN, Status.RESPONDED)
 
     def resolved(self, at: datetime, by: str) -> Case:
         if self.status is Status.RESOLVED:

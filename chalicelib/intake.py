@@ -1,4 +1,4 @@
-"""The inbox consumer: each queued post becomes (at most) one case.
+"""The inbox consumer: each queued post opens, joins or answers (at most) one case.
 
 Powertools' batch processor reports failed records back to SQS one by one, so one bad
 record is retried (and, after maxReceiveCount, dead-lettered) without redelivering the
@@ -22,7 +22,7 @@ def record_batch(event: dict, escalator: Escalator) -> dict:
     """Record every post in an SQS event; returns the partial batch response."""
 
     def record(record: SQSRecord) -> None:
-        escalator.open_case(Post.model_validate_json(record.body))
+        escalator.receive(Post.model_validate_json(record.body))
 
     return process_partial_response(
         event=event, record_handler=record, processor=BatchProcessor(event_type=EventType.SQS)

@@ -65,6 +65,8 @@ class Post(BaseModel):
     conversation_id: NonEmpty | None = None
     in_reply_to: NonEmpty | None = None
     author: Author
+    private: bool = False  # a direct message, not a public post
+    from_brand: bool = False  # the brand's own post: a response, never a case
 
     @property
     def created_at_utc(self) -> datetime:

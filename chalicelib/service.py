@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.cases import Case, CaseNotFound, ConcurrentChange, Event
+from chalicelib.cases import Case, CaseConflict, CaseNotFound, ConcurrentChange, Event
 from chalicelib.emails import Mailer, escalation_email
 from chalicelib.policy import Policy
 from chalicelib.posts import Post
@@ -53,6 +53,59 @@ class Escalator:
     time_scale: float = 1.0
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
+
+    def receive(self, post: Post) -> Case | None:
+        """Where a post goes: a brand post answers its thread's case; a customer post
+        joins its thread's case while that case is in hand, or opens a new one."""
+        thread = self.store.thread_case(post)
+        if post.from_brand:
+            return self._brand_replied(post, thread)
+        if thread is not None:
+            case = self.store.get(thread)
+            if case.takes_follow_ups:
+                return self._follow_up(case, post)
+        return self.open_case(post)
+
+    def _follow_up(self, case: Case, post: Post) -> Case:
+        event = Event(
+            self.clock(),
+            "follow-up",
+            post.author.handle,
+            {
+                "post_id": post.id,
+                "text": post.text[:280],
+            },
+        )
+        try:
+            self.store.attach(case.id, post, event)
+        except DuplicatePost:
+            logger.info("duplicate follow-up", extra={"case_id": case.id, "post_id": post.id})
+        return case
+
+    def _brand_replied(self, post: Post, case_id: str | None) -> Case | None:
+        """The brand answered on the platform: the first such answer ends the escalation."""
+        if case_id is None:
+            logger.info("brand post outside any case", extra={"post_id": post.id})
+            return None
+        by = f"{post.author.handle} on {post.channel}"
+        event = Event(
+            self.clock(),
+            "brand reply",
+            by,
+            {
+                "post_id": post.id,
+                "text": post.text[:280],
+                "private": post.private,
+            },
+        )
+        try:
+            self.store.attach(case_id, post, event)
+        except DuplicatePost:
+            return self.store.get(case_id)
+        try:
+            return self.respond(case_id, by, post.text)
+        except CaseConflict:  # answered before: this reply is on the trail, that is all
+            return self.store.get(case_id)
 
     def open_case(self, post: Post) -> Case:
         """Triage a post and record it as a case; start its timer if it needs one.
@@ -182,9 +235,11 @@ class Escalator:
                 case = self.store.get(case.id)
         raise ConcurrentChange(case.id)
 
-    def respond(self, case_id: str, by: str) -> Case:
+    def respond(self, case_id: str, by: str, text: str | None = None) -> Case:
         """Record the first response: the escalation ends."""
-        return self._change(case_id, by, "responded", lambda case, now: case.responded(now, by))
+        return self._change(
+            case_id, by, "responded", lambda case, now: case.responded(now, by, text)
+        )
 
     def resolve(self, case_id: str, by: str) -> Case:
         return self._change(case_id, by, "resolved", lambda case, now: case.resolved(now, by))

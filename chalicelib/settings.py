@@ -2,9 +2,13 @@
 
 Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
-ESCALATOR_BASE_URL, ESCALATOR_TIME_SCALE, ESCALATOR_POLICY. Secrets: ESCALATOR_API_TOKEN and
-ESCALATOR_GENERIC_SECRET, or, when those are unset, the SecureString parameters
-<ESCALATOR_SSM_PREFIX>/api-token and <ESCALATOR_SSM_PREFIX>/generic-secret.
+ESCALATOR_BASE_URL, ESCALATOR_TIME_SCALE, ESCALATOR_POLICY.
+
+Secrets and channel ids, read by `parameter()`: ESCALATOR_API_TOKEN,
+ESCALATOR_GENERIC_SECRET, ESCALATOR_X_CONSUMER_SECRET, ESCALATOR_X_BRAND_IDS,
+ESCALATOR_META_APP_SECRET, ESCALATOR_META_VERIFY_TOKEN, ESCALATOR_META_PAGE_IDS; each from
+its env var, or, when unset, from the SecureString parameter
+<ESCALATOR_SSM_PREFIX>/<name without ESCALATOR_, lowercase, dashes> (api-token, ...).
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ class Settings:
         )
 
 
-def secret(name: str) -> str | None:
-    """A secret by its env var name (`ESCALATOR_API_TOKEN`); None if configured nowhere."""
+def parameter(name: str) -> str | None:
+    """A secret or channel setting by its env var name (`ESCALATOR_API_TOKEN`); None if
+    configured nowhere."""
     if value := os.environ.get(name):
         return value
     prefix = os.environ.get("ESCALATOR_SSM_PREFIX")

@@ -7,6 +7,11 @@ records and the notification ledger.
 | audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
 | notification ledger     | CASE#<case id>          | NOTIFY#<tier>#<repeat>     |
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
+| conversation            | CONV#<channel>#<conv id>| CONV                       |
+
+Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
+replies) to its case; conversation records map a platform conversation to the case that
+holds it. Together they find the case a reply belongs to.
 
 GSI `by-status` (gsi1pk = STATUS#<status>, gsi1sk = <opened at>#<case id>) lists cases
 by status, newest first. Every case write is conditional on the version it read, so two
@@ -55,20 +60,29 @@ class CaseStore:
     # -- writes ------------------------------------------------------------------------
 
     def create(self, case: Case, event: Event) -> None:
-        """Record a new case, its dedupe record and its first event in one transaction;
-        raise DuplicatePost if the post was recorded before."""
-        dedupe_key = _dedupe_key(case.post.channel, case.post.id)
-        expires_at = int((case.opened_at + DEDUPE_RETENTION).timestamp())
+        """Record a new case, its post, its conversation and its first event in one
+        transaction; raise DuplicatePost if the post was recorded before."""
+        items = [_put(self._table, _case_item(case), "attribute_not_exists(pk)")]
+        if case.post.conversation_id:
+            conversation = _conversation_key(case.post.channel, case.post.conversation_id)
+            items.append(_put(self._table, {**conversation, "case_id": case.id}))
+        self._record_post(case.post, case.id, event, items)
+
+    def attach(self, case_id: str, post: Post, event: Event) -> None:
+        """Record a post as part of an existing case (a follow-up, a brand reply);
+        raise DuplicatePost if it was recorded before."""
+        self._record_post(post, case_id, event, [])
+
+    def _record_post(self, post: Post, case_id: str, event: Event, items: list[dict]) -> None:
+        dedupe_key = _dedupe_key(post.channel, post.id)
+        expires_at = int((event.at + DEDUPE_RETENTION).timestamp())
+        dedupe = {**dedupe_key, "case_id": case_id, "expires_at": expires_at}
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(
-                        self._table,
-                        {**dedupe_key, "case_id": case.id, "expires_at": expires_at},
-                        "attribute_not_exists(pk)",
-                    ),
-                    _put(self._table, _case_item(case), "attribute_not_exists(pk)"),
-                    _put(self._table, _event_item(case.id, event)),
+                    _put(self._table, dedupe, "attribute_not_exists(pk)"),
+                    *items,
+                    _put(self._table, _event_item(case_id, event)),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -76,7 +90,20 @@ class CaseStore:
             if "ConditionalCheckFailed" not in reasons:
                 raise
             existing = self._get_item(dedupe_key)
-            raise DuplicatePost(existing["case_id"] if existing else case.id) from None
+            raise DuplicatePost(existing["case_id"] if existing else case_id) from None
+
+    def thread_case(self, post: Post) -> str | None:
+        """The case a post belongs to by its thread: its conversation, or the post it
+        replies to; None if it starts a thread of its own."""
+        keys = []
+        if post.conversation_id:
+            keys.append(_conversation_key(post.channel, post.conversation_id))
+        if post.in_reply_to:
+            keys.append(_dedupe_key(post.channel, post.in_reply_to))
+        for key in keys:
+            if (found := self._get_item(key)) is not None:
+                return found["case_id"]
+        return None
 
     def update(self, before: Case, after: Case, *events: Event) -> Case:
         """Store `after` if the case is still as `before` was read, with its events;
@@ -209,6 +236,10 @@ def _dedupe_key(channel: str, post_id: str) -> dict[str, str]:
     return {"pk": f"POST#{channel}#{post_id}", "sk": "POST"}
 
 
+def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
+    return {"pk": f"CONV#{channel}#{conversation_id}", "sk": "CONV"}
+
+
 def _ledger_key(case_id: str, tier: int, repeat: int) -> dict[str, str]:
     return {"pk": f"CASE#{case_id}", "sk": f"NOTIFY#{tier:02d}#{repeat:02d}"}
 
@@ -236,6 +267,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "execution_arn": case.execution_arn,
         "first_response_at": case.first_response_at and iso(case.first_response_at),
         "first_response_by": case.first_response_by,
+        "first_response_text": case.first_response_text,
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
     }
@@ -265,6 +297,7 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         execution_arn=item.get("execution_arn"),
         first_response_at=moment("first_response_at"),
         first_response_by=item.get("first_response_by"),
+        first_response_text=item.get("first_response_text"),
         resolved_at=moment("resolved_at"),
         resolved_by=item.get("resolved_by"),
         version=item["version"],

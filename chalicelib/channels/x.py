@@ -1,0 +1,289 @@
+"""X (Twitter) webhooks: the CRC check, the signature, and both payload families.
+
+- X Activity API (XAA): `{"data": {"event_type", "filter": {"user_id"}, "payload",
+  "includes": {"users"}}}` with v2 posts (`post.mention.create`, `post.reply.create`) and
+  DMs (`dm.received`).
+- Account Activity API (AAA, legacy): `{"for_user_id", "tweet_create_events" |
+  "direct_message_events", "users"}` with v1.1 tweets (long ones in `extended_tweet`).
+
+A post or DM whose author is the subscribed account (or a configured brand id) is the
+brand answering, not a new case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.channels import Delivery
+from chalicelib.posts import Author, InvalidPost, Post, describe_error
+
+CHANNEL = "x"
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+# -- Account Activity API (v1.1 objects) ------------------------------------------------------
+
+
+class V1User(_Lenient):
+    id_str: str
+    screen_name: str
+    followers_count: int | None = None
+
+
+class V1ExtendedTweet(_Lenient):
+    full_text: str
+
+
+class V1Tweet(_Lenient):
+    id_str: str
+    created_at: str
+    text: str | None = None
+    full_text: str | None = None
+    truncated: bool = False
+    extended_tweet: V1ExtendedTweet | None = None
+    in_reply_to_status_id_str: str | None = None
+    user: V1User
+    retweeted_status: dict | None = None
+
+    @property
+    def full(self) -> str:
+        if self.extended_tweet is not None:
+            return self.extended_tweet.full_text
+        return self.full_text or self.text or ""
+
+
+class V1MessageData(_Lenient):
+    text: str = ""
+
+
+class V1Target(_Lenient):
+    recipient_id: str
+
+
+class V1MessageCreate(_Lenient):
+    sender_id: str
+    target: V1Target
+    message_data: V1MessageData
+
+
+class V1DirectMessage(_Lenient):
+    type: str
+    id: str
+    created_timestamp: str
+    message_create: V1MessageCreate | None = None
+
+
+class AccountActivity(_Lenient):
+    for_user_id: str
+    tweet_create_events: list[V1Tweet] | None = None
+    direct_message_events: list[V1DirectMessage] | None = None
+    users: dict[str, V1User] = {}
+
+
+# -- X Activity API (v2 objects) --------------------------------------------------------------
+
+
+class V2Metrics(_Lenient):
+    followers_count: int | None = None
+
+
+class V2User(_Lenient):
+    id: str
+    username: str
+    public_metrics: V2Metrics | None = None
+
+
+class V2Reference(_Lenient):
+    type: str
+    id: str
+
+
+class V2Post(_Lenient):
+    id: str
+    text: str
+    author_id: str
+    created_at: datetime | None = None
+    conversation_id: str | None = None
+    referenced_tweets: list[V2Reference] = []
+
+
+class V2DirectMessage(_Lenient):
+    id: str
+    text: str = ""
+    sender_id: str
+    created_at: datetime | None = None
+    dm_conversation_id: str | None = None
+    participant_ids: list[str] = []
+
+
+class V2Filter(_Lenient):
+    user_id: str
+
+
+class ActivityData(_Lenient):
+    event_type: str
+    filter: V2Filter
+    payload: dict[str, Any]
+    includes: dict[str, Any] = {}
+
+
+class ActivityEnvelope(_Lenient):
+    data: ActivityData
+    includes: dict[str, Any] = {}
+
+
+POST_EVENTS = {"post.mention.create", "post.reply.create"}
+DM_EVENTS = {"dm.received", "dm.sent"}
+
+
+HANDLED_ACCOUNT_EVENTS = {"tweet_create_events", "direct_message_events"}
+
+
+def parse(payload: Any, brand_ids: frozenset[str]) -> Delivery:
+    """Normalise one X webhook delivery, or raise InvalidPost naming the bad fields."""
+    if not isinstance(payload, dict):
+        raise InvalidPost(["body: expected a JSON object"])
+    try:
+        if isinstance(payload.get("data"), dict) and "event_type" in payload["data"]:
+            return _activity(ActivityEnvelope.model_validate(payload), brand_ids)
+        if "for_user_id" in payload:
+            delivery = _account_activity(AccountActivity.model_validate(payload), brand_ids)
+            delivery.ignored.extend(
+                key
+                for key in payload
+                if key.endswith("_events") and key not in HANDLED_ACCOUNT_EVENTS
+            )
+            return delivery
+    except ValidationError as error:
+        raise InvalidPost([describe_error(e) for e in error.errors()]) from None
+    except (ValueError, TypeError) as error:  # a date or number X would never send
+        raise InvalidPost([f"body: {error}"]) from None
+    return Delivery(ignored=["not an X Activity or Account Activity payload"])
+
+
+def _account_activity(body: AccountActivity, brand_ids: frozenset[str]) -> Delivery:
+    brands = brand_ids | {body.for_user_id}
+    delivery = Delivery()
+    for tweet in body.tweet_create_events or []:
+        if tweet.retweeted_status is not None:
+            delivery.ignored.append(f"repost {tweet.id_str}")
+            continue
+        delivery.posts.append(
+            Post(
+                id=tweet.id_str,
+                channel=CHANNEL,
+                text=tweet.full or "(no text)",
+                created_at=parsedate_to_datetime(tweet.created_at),
+                url=f"https://x.com/{tweet.user.screen_name}/status/{tweet.id_str}",
+                in_reply_to=tweet.in_reply_to_status_id_str,
+                author=Author(
+                    id=tweet.user.id_str,
+                    handle=f"@{tweet.user.screen_name}",
+                    followers=tweet.user.followers_count,
+                ),
+                from_brand=tweet.user.id_str in brands,
+            )
+        )
+    for event in body.direct_message_events or []:
+        if event.type != "message_create" or event.message_create is None:
+            delivery.ignored.append(f"direct message event {event.type}")
+            continue
+        message = event.message_create
+        sender = body.users.get(message.sender_id)
+        from_brand = message.sender_id in brands
+        customer = message.target.recipient_id if from_brand else message.sender_id
+        delivery.posts.append(
+            Post(
+                id=f"dm-{event.id}",
+                channel=CHANNEL,
+                text=message.message_data.text or "(no text)",
+                created_at=datetime.fromtimestamp(int(event.created_timestamp) / 1000, UTC),
+                conversation_id=f"dm:{customer}",
+                private=True,
+                author=Author(
+                    id=message.sender_id,
+                    handle=f"@{sender.screen_name}" if sender else message.sender_id,
+                    followers=sender.followers_count if sender else None,
+                ),
+                from_brand=from_brand,
+            )
+        )
+    return delivery
+
+
+def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery:
+    data = envelope.data
+    brands = brand_ids | {data.filter.user_id}
+    users = _users({**envelope.includes, **data.includes})
+    if data.event_type in POST_EVENTS:
+        post = V2Post.model_validate(data.payload)
+        author = users.get(post.author_id)
+        replied_to = next((r.id for r in post.referenced_tweets if r.type == "replied_to"), None)
+        handle = author.username if author else post.author_id
+        return Delivery(
+            posts=[
+                Post(
+                    id=post.id,
+                    channel=CHANNEL,
+                    text=post.text,
+                    created_at=post.created_at or datetime.now(UTC),
+                    url=f"https://x.com/{handle}/status/{post.id}",
+                    conversation_id=post.conversation_id,
+                    in_reply_to=replied_to,
+                    author=Author(
+                        id=post.author_id, handle=f"@{handle}", followers=_followers(author)
+                    ),
+                    from_brand=post.author_id in brands,
+                )
+            ]
+        )
+    if data.event_type in DM_EVENTS:
+        message = V2DirectMessage.model_validate(data.payload)
+        sender = users.get(message.sender_id)
+        from_brand = message.sender_id in brands
+        others = [p for p in message.participant_ids if p not in brands]
+        customer = message.sender_id if not from_brand else (others[0] if others else "")
+        return Delivery(
+            posts=[
+                Post(
+                    id=f"dm-{message.id}",
+                    channel=CHANNEL,
+                    text=message.text or "(no text)",
+                    created_at=message.created_at or datetime.now(UTC),
+                    conversation_id=f"dm:{customer}" if customer else message.dm_conversation_id,
+                    private=True,
+                    author=Author(
+                        id=message.sender_id,
+                        handle=f"@{sender.username}" if sender else message.sender_id,
+                        followers=_followers(sender),
+                    ),
+                    from_brand=from_brand,
+                )
+            ]
+        )
+    return Delivery(ignored=[f"event type {data.event_type}"])
+
+
+def _users(includes: dict[str, Any]) -> dict[str, V2User]:
+    """Included users by id; `dm.received` wraps each one in `{"data": ...}`."""
+    found = {}
+    for entry in includes.get("users") or []:
+        if isinstance(entry, dict):
+            user = entry.get("data", entry)
+            try:
+                parsed = V2User.model_validate(user)
+            except ValidationError:
+                continue
+            found[parsed.id] = parsed
+    return found
+
+
+def _followers(user: V2User | None) -> int | None:
+    return user.public_metrics.followers_count if user and user.public_metrics else None
