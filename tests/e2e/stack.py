@@ -22,12 +22,25 @@ from typing import Any
 import requests
 
 from chalicelib.cases import case_id_for
-from chalicelib.signatures import sign_hex
+from chalicelib.signatures import sign_base64, sign_hex
 from infra.local import ACCOUNT, REGION, LocalStack
 
 TIME_SCALE = 3600.0
 API_TOKEN = "test-api-token"
 GENERIC_SECRET = "test-generic-secret"
+X_SECRET = "test-x-consumer-secret"
+X_BRAND_ID = "900001"
+META_SECRET = "test-meta-app-secret"
+META_VERIFY_TOKEN = "test-meta-verify-token"
+PAGE_ID = "700001"
+INSTAGRAM_ID = "178400001"
+CHANNEL_SETTINGS = {
+    "ESCALATOR_X_CONSUMER_SECRET": X_SECRET,
+    "ESCALATOR_X_BRAND_IDS": X_BRAND_ID,
+    "ESCALATOR_META_APP_SECRET": META_SECRET,
+    "ESCALATOR_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+    "ESCALATOR_META_PAGE_IDS": f"{PAGE_ID},{INSTAGRAM_ID}",
+}
 
 
 def free_port() -> int:
@@ -56,6 +69,26 @@ class Api:
 
     def send(self, post: dict[str, Any]) -> requests.Response:
         return self.post_body(json.dumps(post).encode())
+
+    def send_x(self, payload: dict[str, Any], signature: str | None = "sign") -> requests.Response:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers["x-twitter-webhooks-signature"] = (
+                sign_base64(X_SECRET, body) if signature == "sign" else signature
+            )
+        return self.http.post(f"{self.url}/webhooks/x", data=body, headers=headers, timeout=10)
+
+    def send_meta(
+        self, payload: dict[str, Any], signature: str | None = "sign"
+    ) -> requests.Response:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers["X-Hub-Signature-256"] = (
+                sign_hex(META_SECRET, body) if signature == "sign" else signature
+            )
+        return self.http.post(f"{self.url}/webhooks/meta", data=body, headers=headers, timeout=10)
 
     def agent(
         self, method: str, path: str, token: str | None = API_TOKEN, **kwargs: Any
