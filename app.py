@@ -1,6 +1,7 @@
 """Escalator's Chalice app: routes and event handlers only; each hands over at once to
 chalicelib (components builds what they need, once per container)."""
 
+from aws_lambda_powertools import Logger
 from chalice import Chalice, Response
 
 from chalicelib import components
@@ -21,6 +22,7 @@ from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, rece
 INBOX_QUEUE = "escalator-inbox"
 
 app = Chalice(app_name="escalator")
+logger = Logger(service="escalator")  # chalicelib's modules log through its children
 
 
 # -- ingest -------------------------------------------------------------------------------
@@ -83,6 +85,7 @@ def record_posts(event):
 
 
 @app.lambda_function(name="escalate")
+@logger.inject_lambda_context
 def escalate(event, context):
     return components.escalator().escalate(event["case_id"]).as_output()
 
@@ -103,7 +106,7 @@ def list_cases() -> Response:
     if status not in set(Status):
         return error(400, f"status must be one of {', '.join(Status)}; got {status!r}")
     limit = params.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+    if not (limit.isascii() and limit.isdecimal()) or not 1 <= int(limit) <= 1000:
         return error(400, f"limit must be a whole number from 1 to 1000; got {limit!r}")
     cases = components.escalator().store.list(Status(status), int(limit))
     return json_response(200, {"cases": [case_json(case) for case in cases]})
@@ -123,7 +126,7 @@ def get_case(case_id: str) -> Response:
 @app.route(
     "/cases/{case_id}/{action}",
     methods=["POST"],
-    content_types=["application/json", "application/x-www-form-urlencoded", "text/plain"],
+    content_types=["application/json"],
 )
 def act_on_case(case_id: str, action: str) -> Response:
     if denied := _authorized():

@@ -41,7 +41,9 @@ def bearer_token_error(headers: dict[str, str], expected: str | None) -> Respons
     if not expected:
         return error(503, "the agent API token is not configured (ESCALATOR_API_TOKEN)")
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(errors="replace"), expected.encode()
+    ):
         return error(
             401,
             "missing or wrong API token: send Authorization: Bearer <token>",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,6 +42,9 @@ class Event:
     kind: str
     by: str
     detail: dict = field(default_factory=dict)
+
+
+CASE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,19}-[0-9a-f]{20}$")
 
 
 def case_id_for(channel: str, post_id: str) -> str:
@@ -178,7 +182,6 @@ class CaseConflict(RuntimeError):
     def __init__(self, case_id: str, reason: str):
         super().__init__(f"case {case_id}: {reason}")
         self.case_id = case_id
-        self.reason = reason
 
 
 class ConcurrentChange(CaseConflict):

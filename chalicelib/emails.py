@@ -78,6 +78,10 @@ def escalation_email(
     return message
 
 
+class EmailRejected(RuntimeError):
+    """SES answered and did not take the message: sending again cannot double it."""
+
+
 class Mailer:
     """Sends through SES as a raw MIME message, so both parts arrive as rendered."""
 
@@ -85,10 +89,17 @@ class Mailer:
         self._ses = ses
 
     def send(self, message: EmailMessage) -> str:
+        """The SES message id. Raises EmailRejected when SES refused the message; any
+        other failure (a timeout) leaves it unknown whether the email went out."""
+        from botocore.exceptions import ClientError
+
         recipients = [a.strip() for a in message["To"].split(",")]
-        response = self._ses.send_raw_email(
-            Source=message["From"],
-            Destinations=recipients,
-            RawMessage={"Data": message.as_bytes()},
-        )
+        try:
+            response = self._ses.send_raw_email(
+                Source=message["From"],
+                Destinations=recipients,
+                RawMessage={"Data": message.as_bytes()},
+            )
+        except ClientError as error:
+            raise EmailRejected(str(error)) from error
         return response["MessageId"]

@@ -6,6 +6,7 @@ names in the docs, in errors and in the stored case.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated
@@ -49,7 +50,7 @@ class Author(BaseModel):
 
     id: NonEmpty
     handle: NonEmpty
-    followers: Annotated[int, Field(ge=0)] | None = None
+    followers: Annotated[int, Field(ge=0, le=10**12)] | None = None
 
 
 class Post(BaseModel):
@@ -67,10 +68,20 @@ class Post(BaseModel):
     author: Author
     private: bool = False  # a direct message, not a public post
     from_brand: bool = False  # the brand's own post: a response, never a case
+    received_at: AwareDatetime | None = None  # set by Escalator when the webhook took it
 
     @property
     def created_at_utc(self) -> datetime:
         return self.created_at.astimezone(UTC)
+
+    def received(self, at: datetime) -> Post:
+        """This post stamped with the moment Escalator took it: its cases' SLA clock
+        starts there, however long the queue held it."""
+        return self.model_copy(update={"received_at": at})
+
+    def to_message(self) -> str:
+        """JSON for the queue, ASCII only (SQS refuses some code points raw)."""
+        return json.dumps(self.model_dump(mode="json"))
 
 
 class InvalidPost(ValueError):

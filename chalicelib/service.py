@@ -6,6 +6,7 @@ here knows about HTTP, SQS records or Step Functions payloads.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from chalicelib.cases import Case, CaseConflict, CaseNotFound, ConcurrentChange, Event
-from chalicelib.emails import Mailer, escalation_email
+from chalicelib.emails import EmailRejected, Mailer, escalation_email
 from chalicelib.policy import Policy
 from chalicelib.posts import Post
-from chalicelib.store import CaseStore, DuplicatePost
+from chalicelib.store import CaseStore, DuplicatePost, iso
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 
-logger = Logger(service="escalator", child=True)
+logger = Logger(child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
 
@@ -98,10 +99,8 @@ class Escalator:
                 "private": post.private,
             },
         )
-        try:
+        with contextlib.suppress(DuplicatePost):  # a redelivery: make sure it answered
             self.store.attach(case_id, post, event)
-        except DuplicatePost:
-            return self.store.get(case_id)
         try:
             return self.respond(case_id, by, post.text)
         except CaseConflict:  # answered before: this reply is on the trail, that is all
@@ -111,7 +110,7 @@ class Escalator:
         """Triage a post and record it as a case; start its timer if it needs one.
         Safe to repeat: a post seen before returns its case, restarting a timer that a
         crash kept from starting."""
-        now = self.clock()
+        now = post.received_at or self.clock()
         verdict = triage(post.text, post.author.followers)
         rule = self.policy.for_case(post.channel, verdict.intent)
         case = Case.open(post, verdict, rule, now, self.time_scale)
@@ -131,8 +130,9 @@ class Escalator:
         except DuplicatePost as duplicate:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
-            if not (case.is_open and case.execution_arn is None):
-                return case
+            if case.is_open and case.execution_arn is None:
+                return self._start_timer(case)  # a crash kept it from starting
+            return case
         logger.info(
             "case recorded",
             extra={
@@ -145,22 +145,24 @@ class Escalator:
         return self._start_timer(case) if case.is_open else case
 
     def _start_timer(self, case: Case) -> Case:
-        now = self.clock()
-        wait = case.seconds_until_next_deadline(now) or 0
+        wait = case.seconds_until_next_deadline(self.clock()) or 0
         arn = self.workflow.start(case.id, wait)
-        started = Event(
-            now,
-            "timer started",
-            "escalator",
-            {
-                "first_deadline": case.next_deadline.isoformat() if case.next_deadline else None,
-            },
-        )
-        try:
-            return self.store.update(case, case.started(arn), started)
-        except ConcurrentChange:
-            # Answered meanwhile: the timer's first step re-reads the case and ends.
-            return self.store.get(case.id)
+        for _ in range(MAX_ATTEMPTS):
+            if not case.is_open or case.execution_arn:
+                return case  # answered meanwhile: the timer's first step sees it and ends
+            started = Event(
+                self.clock(),
+                "timer started",
+                "escalator",
+                {
+                    "first_deadline": iso(case.next_deadline) if case.next_deadline else None,
+                },
+            )
+            try:
+                return self.store.update(case, case.started(arn), started)
+            except ConcurrentChange:
+                case = self.store.get(case.id)
+        raise ConcurrentChange(case.id)
 
     def escalate(self, case_id: str) -> EscalationStep:
         """The timer's step: if the case is still unanswered at its deadline, move it
@@ -205,14 +207,22 @@ class Escalator:
         return now
 
     def _notify(self, case: Case, now: datetime) -> Case:
-        """Email the case's current tier at most once, whatever the retries."""
+        """Email the case's current tier at most once, whatever the retries; never once
+        the case has changed (been answered) since it was read."""
         tier = case.tiers[case.tier - 1]
-        if self.store.claim_notification(case.id, tier.number, 0, now):
+        try:
+            claimed = self.store.claim_notification(case, tier.number, 0, now)
+        except ConcurrentChange:
+            case = self.store.get(case.id)
+            if not case.is_open:
+                return case
+            return self._notify(case, now)
+        if claimed:
             message = escalation_email(case, tier, now, self.sender, self.base_url)
             try:
                 message_id = self.mailer.send(message)
-            except Exception:
-                self.store.release_notification(case.id, tier.number, 0)
+            except EmailRejected:
+                self.store.release_notification(case.id, tier.number, 0)  # surely unsent
                 raise
             sent = Event(
                 now,
@@ -257,6 +267,9 @@ class Escalator:
             except ConcurrentChange:
                 continue
             if case.is_open and case.execution_arn:
-                self.workflow.stop(case.execution_arn, f"{kind} by {by}")
+                try:
+                    self.workflow.stop(case.execution_arn, f"{kind} by {by}")
+                except Exception:  # the timer's next step re-reads the case and ends
+                    logger.exception("could not stop the timer", extra={"case_id": case_id})
             return changed
         raise ConcurrentChange(case_id)

@@ -44,7 +44,9 @@ class Settings:
             state_machine_arn=_required("ESCALATOR_STATE_MACHINE_ARN"),
             sender=_required("ESCALATOR_SENDER"),
             base_url=os.environ.get("ESCALATOR_BASE_URL", ""),
-            time_scale=float(os.environ.get("ESCALATOR_TIME_SCALE", "1")),
+            time_scale=_positive(
+                "ESCALATOR_TIME_SCALE", os.environ.get("ESCALATOR_TIME_SCALE", "1")
+            ),
             policy_path=Path(os.environ.get("ESCALATOR_POLICY") or DEFAULT_POLICY_PATH),
         )
 
@@ -66,6 +68,18 @@ def parameter(name: str) -> str | None:
         f"{prefix.rstrip('/')}/{parameter}", decrypt=True, max_age=SECRET_TTL_SECONDS
     )
     return value or None
+
+
+def _positive(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not number > 0:
+        raise MissingSetting(
+            f"environment variable {name} must be a positive number, not {value!r}"
+        )
+    return number
 
 
 def _required(name: str) -> str:

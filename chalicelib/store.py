@@ -28,7 +28,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from chalicelib.cases import Case, CaseNotFound, ConcurrentChange, Event, Status, Tier
+from chalicelib.cases import (
+    CASE_ID,
+    Case,
+    CaseNotFound,
+    ConcurrentChange,
+    Event,
+    Status,
+    Tier,
+)
 from chalicelib.posts import Post
 
 DEDUPE_RETENTION = timedelta(days=30)
@@ -86,8 +94,7 @@ class CaseStore:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" not in reasons:
+            if not any(_failed_conditions(error)):
                 raise
             existing = self._get_item(dedupe_key)
             raise DuplicatePost(existing["case_id"] if existing else case_id) from None
@@ -122,28 +129,37 @@ class CaseStore:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons:
+            if any(_failed_conditions(error)):
                 raise ConcurrentChange(before.id) from None
             raise
         return stored
 
-    def claim_notification(self, case_id: str, tier: int, repeat: int, now: datetime) -> bool:
-        """Take the one right to email (case, tier, repeat); False if it was taken."""
+    def claim_notification(self, case: Case, tier: int, repeat: int, now: datetime) -> bool:
+        """Take the one right to email (case, tier, repeat) while the case is still as
+        read; False if the right was taken before. Raises ConcurrentChange if the case
+        changed (answered, say): re-read it and decide again."""
+        claim = {**_ledger_key(case.id, tier, repeat), "state": "sending", "claimed_at": iso(now)}
         try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=_serialize(
+            self._db.transact_write_items(
+                TransactItems=[
+                    _put(self._table, claim, "attribute_not_exists(pk)"),
                     {
-                        **_ledger_key(case_id, tier, repeat),
-                        "state": "sending",
-                        "claimed_at": iso(now),
-                    }
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": _serialize(_case_key(case.id)),
+                            "ConditionExpression": "version = :read",
+                            "ExpressionAttributeValues": {":read": {"N": str(case.version)}},
+                        }
+                    },
+                ]
             )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
+        except self._db.exceptions.TransactionCanceledException as error:
+            claimed, changed = [*_failed_conditions(error), False, False][:2]
+            if changed:
+                raise ConcurrentChange(case.id) from None
+            if claimed:
+                return False
+            raise
         return True
 
     def release_notification(self, case_id: str, tier: int, repeat: int) -> None:
@@ -181,6 +197,8 @@ class CaseStore:
     # -- reads -------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
+        if not CASE_ID.match(case_id):
+            raise CaseNotFound(case_id)
         item = self._get_item(_case_key(case_id))
         if item is None:
             raise CaseNotFound(case_id)
@@ -188,6 +206,8 @@ class CaseStore:
 
     def history(self, case_id: str) -> tuple[Case, list[Event]]:
         """The case and its audit trail, oldest event first."""
+        if not CASE_ID.match(case_id):
+            raise CaseNotFound(case_id)
         items = self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}},
@@ -226,6 +246,12 @@ class CaseStore:
 
 
 # -- item mapping ---------------------------------------------------------------------------
+
+
+def _failed_conditions(error: Any) -> list[bool]:
+    """Per item of a cancelled transaction: did its condition fail?"""
+    reasons = error.response.get("CancellationReasons", [])
+    return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
 
 
 def _case_key(case_id: str) -> dict[str, str]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal
 
 Intent = Literal["complaint", "question", "praise", "spam", "other"]
 Priority = Literal["low", "normal", "high", "urgent"]
-INTENTS: tuple[str, ...] = get_args(Intent)
-PRIORITIES: tuple[str, ...] = get_args(Priority)
 ACTIONABLE_INTENTS = frozenset({"complaint", "question", "other"})
 
 

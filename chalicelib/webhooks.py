@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,10 +22,10 @@ from chalicelib.inbox import Inbox
 from chalicelib.posts import InvalidPost, parse_post
 from chalicelib.signatures import sign_base64, verify_base64, verify_hex
 
-logger = Logger(service="escalator", child=True)
-GENERIC_SIGNATURE_HEADER = "x-escalator-signature"
+logger = Logger(child=True)
+GENERIC_SIGNATURE_HEADER = "X-Escalator-Signature"
 X_SIGNATURE_HEADER = "x-twitter-webhooks-signature"
-META_SIGNATURE_HEADER = "x-hub-signature-256"
+META_SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 def receive_generic(
@@ -44,7 +45,7 @@ def receive_generic(
         post = parse_post(body)
     except InvalidPost as invalid:
         return error(400, "the body is not a valid post", invalid.problems)
-    inbox.put([post])
+    inbox.put([post.received(datetime.now(UTC))])
     return json_response(
         202,
         {
@@ -151,5 +152,6 @@ def _deliver(body: bytes, parse: Callable[[Any], Delivery], inbox: Inbox, source
         return error(400, invalid, problem.problems)
     if delivery.ignored:
         logger.info("webhook events ignored", extra={"source": source, "ignored": delivery.ignored})
-    inbox.put(delivery.posts)
+    now = datetime.now(UTC)
+    inbox.put([post.received(now) for post in delivery.posts])
     return json_response(200, {"accepted": len(delivery.posts), "ignored": delivery.ignored})

@@ -119,7 +119,9 @@ def demo(port: int, time_scale: float, outbox: Path, policy_path: Path | None, o
     from infra.demo import FeedPlayer, load_feed
 
     outbox.mkdir(parents=True, exist_ok=True)
-    for old in outbox.glob("*.eml"):
+    from infra.local import EML
+
+    for old in outbox.glob(f"*{EML}"):  # an earlier demo's emails, none of the user's files
         old.unlink()
     stack = _start_stack(port, time_scale, outbox, policy_path)
     feed = load_feed()
@@ -163,7 +165,9 @@ def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
 
     store = components.escalator().store
     counts = {status: len(store.list(status, 1000)) for status in Status}
-    emails = len(list(outbox.glob("*.eml")))
+    from infra.local import EML
+
+    emails = len(list(outbox.glob(f"*{EML}")))
     click.echo("")
     click.echo(
         click.style("Demo over", bold=True)

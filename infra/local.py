@@ -43,6 +43,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK_NAME = "escalator-local"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EML = ".escalator.eml"  # the outbox files this runtime writes (and the demo may clear)
 SQS_POLLERS = 4  # concurrent batches, as Lambda's SQS event source starts with 5
 
 
@@ -106,13 +107,20 @@ class LocalStack:
     def stop(self) -> None:
         """Stop timers first (executions would outlive the server), then the threads."""
         self._stopping.set()
+        sfn = self.client("stepfunctions")
+        arn = self.env.get("ESCALATOR_STATE_MACHINE_ARN")
+        pages = (
+            sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=arn, statusFilter="RUNNING"
+            )
+            if arn
+            else []
+        )
         with contextlib.suppress(Exception):
-            sfn = self.client("stepfunctions")
-            arn = self.env["ESCALATOR_STATE_MACHINE_ARN"]
-            for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")[
-                "executions"
-            ]:
-                sfn.stop_execution(executionArn=execution["executionArn"])
+            running = [e["executionArn"] for page in pages for e in page["executions"]]
+            for execution in running:
+                with contextlib.suppress(Exception):  # one that just ended
+                    sfn.stop_execution(executionArn=execution)
         if self._http:
             self._http.shutdown()
         for thread in self._threads:
@@ -172,7 +180,7 @@ class LocalStack:
             message = original(backend, source, destinations, raw_data)
             if stack.outbox is not None:
                 stack.outbox.mkdir(parents=True, exist_ok=True)
-                path = stack.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message.id[:12]}.eml"
+                path = stack.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message.id[:12]}{EML}"
                 path.write_text(raw_data, encoding="utf-8")
                 if stack.on_email:
                     stack.on_email(path)
@@ -194,6 +202,7 @@ class LocalStack:
             "AWS::StackName": STACK_NAME,
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
         }
         attributes: dict[tuple[str, str], str] = {}
         resolve = Resolver(refs, attributes)
@@ -203,7 +212,9 @@ class LocalStack:
             "AWS::SES::EmailIdentity": self._create_email_identity,
         }
         pending = {
-            name: spec for name, spec in template["Resources"].items() if spec["Type"] in creators
+            name: spec
+            for name, spec in template["Resources"].items()
+            if spec.get("Type") in creators
         }
         while pending:
             progressed = False
@@ -270,10 +281,6 @@ class LocalStack:
         config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
         variables = dict(config.get("environment_variables", {}))
         variables.update(config["stages"].get("local", {}).get("environment_variables", {}))
-        state_machine_arn = (
-            f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STACK_NAME}-EscalationStateMachine"
-        )
-        self._refs["EscalationStateMachine"] = state_machine_arn
         globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
         variables.update(
             {
@@ -349,12 +356,13 @@ class LocalStack:
         function_arns = {(_logical_id(name), "Arn"): arn for name, arn in functions.items()}
         resolve = Resolver(self._refs, {**self._attributes, **function_arns})
         arn = self.client("stepfunctions").create_state_machine(
-            name=self.env["ESCALATOR_STATE_MACHINE_ARN"].rsplit(":", 1)[-1],
+            name=resolve(spec["StateMachineName"]),
             definition=load_state_machine_definition(resolve(spec["DefinitionSubstitutions"])),
             roleArn=self._create_role("states", "states.amazonaws.com"),
             type=spec.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
-        assert arn == self.env["ESCALATOR_STATE_MACHINE_ARN"], arn
+        if arn != self.env["ESCALATOR_STATE_MACHINE_ARN"]:
+            raise RuntimeError(f"the template's state machine ARN and name disagree: {arn}")
 
     def _create_role(self, name: str, service: str) -> str:
         trust = {
@@ -395,7 +403,9 @@ class LocalStack:
             except Exception:
                 if self._stopping.is_set():
                     return
-                raise
+                traceback.print_exc()
+                time.sleep(1)
+                continue
             if not messages:
                 continue
             event = {"Records": [_sqs_record(message, arn) for message in messages]}
@@ -426,14 +436,23 @@ class LocalStack:
 
     def _start_http(self, app: Any) -> None:
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
+        from chalice.local import (
+            ChaliceRequestHandler,
+            CustomLocalChalice,
+            LocalChalice,
+            LocalDevServer,
+        )
 
         class QuietRequestHandler(ChaliceRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 """One line per case event is the terminal's job, not one per request."""
 
         config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
-        create_local_server(app, config, self.host, self.port).server.server_close()
+        # What chalice.local.create_local_server does first: a thread-local current_request,
+        # since requests are served on several threads at once.
+        if not isinstance(app, LocalChalice):
+            CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+            app.__class__ = CustomLocalChalice
         self._http = LocalDevServer(
             app, config, self.host, self.port, handler_cls=QuietRequestHandler
         )

@@ -18,7 +18,8 @@ ESCALATOR = Path(sys.executable).with_name("escalator")
 def test_the_demo_opens_answers_escalates_and_fills_the_outbox(tmp_path):
     outbox = tmp_path / "outbox"
     (outbox).mkdir()
-    (outbox / "stale.eml").write_text("from an earlier run")
+    (outbox / "mine.eml").write_text("a file of the user's")
+    (outbox / "20260101T000000-abc.escalator.eml").write_text("an earlier demo's email")
     result = subprocess.run(
         [
             str(ESCALATOR),
@@ -50,7 +51,8 @@ def test_the_demo_opens_answers_escalates_and_fills_the_outbox(tmp_path):
     tiers = {int(m.group(1)) for line in lines for m in [re.search(r"\stier (\d)\s", line)] if m}
     assert tiers == {1, 2, 3}
     summary = next(line for line in lines if line.startswith("Demo over"))
-    emails = sorted(outbox.glob("*.eml"))
+    emails = sorted(outbox.glob("*.escalator.eml"))
+    assert (outbox / "mine.eml").exists()
     assert f"{len(emails)} escalation emails" in summary
     assert len(emails) == len([line for line in lines if re.search(r"\stier \d\s", line)])
     message = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)

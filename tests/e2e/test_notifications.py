@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import ClientError
 
 from chalicelib import components
 from chalicelib.cases import Case, Event
+from chalicelib.emails import EmailRejected
 from chalicelib.intake import record_batch
 from chalicelib.posts import Post
 from chalicelib.triage import triage
@@ -68,7 +68,7 @@ def test_a_rejected_email_is_retried_and_sent_once(stack):
     now = datetime.now(UTC)
     case = new_case(stack, now - timedelta(minutes=61))
 
-    with pytest.raises(ClientError, match="MessageRejected"):
+    with pytest.raises(EmailRejected, match="MessageRejected"):
         escalator_at(now, sender="unverified@nowhere.example").escalate(case.id)
     assert sent_emails(case.id) == []
     escalator_at(now).escalate(case.id)  # the state machine's retry
