@@ -1,0 +1,261 @@
+"""Property tests over each webhook handler: whatever a client sends, the answer is a 2xx
+or a clear 4xx, never an exception (a 500), and nothing is queued unless it was accepted.
+
+The handlers run in-process against a queue of their own on the stack's SQS; payloads are
+arbitrary JSON, and valid samples with one part replaced or removed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.channels import id_set
+from chalicelib.inbox import Inbox
+from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.webhooks import receive_generic, receive_meta, receive_x
+
+SECRET = "property-secret"
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+GENERIC = {
+    "id": "1",
+    "channel": "x",
+    "text": "my order is late",
+    "created_at": "2026-11-23T09:00:00Z",
+    "url": "https://x.com/a/status/1",
+    "author": {"id": "a", "handle": "@a", "followers": 3},
+}
+X_ACCOUNT = {
+    "for_user_id": "9",
+    "tweet_create_events": [
+        {
+            "id_str": "1",
+            "created_at": "Sat Nov 28 05:30:03 +0000 2020",
+            "text": "refund me",
+            "truncated": True,
+            "extended_tweet": {"full_text": "refund me now"},
+            "in_reply_to_status_id_str": None,
+            "user": {"id_str": "5", "screen_name": "dana", "followers_count": 10},
+        }
+    ],
+    "direct_message_events": [
+        {
+            "type": "message_create",
+            "id": "7",
+            "created_timestamp": "1700000000000",
+            "message_create": {
+                "sender_id": "5",
+                "target": {"recipient_id": "9"},
+                "message_data": {"text": "hi"},
+            },
+        }
+    ],
+    "users": {"5": {"id_str": "5", "screen_name": "dana", "followers_count": 10}},
+}
+X_ACTIVITY = {
+    "data": {
+        "event_type": "post.mention.create",
+        "filter": {"user_id": "9"},
+        "payload": {
+            "id": "2",
+            "text": "broken app",
+            "author_id": "5",
+            "created_at": "2026-11-23T09:00:00.000Z",
+            "conversation_id": "2",
+            "referenced_tweets": [{"type": "replied_to", "id": "1"}],
+        },
+        "includes": {
+            "users": [{"id": "5", "username": "dana", "public_metrics": {"followers_count": 4}}]
+        },
+    }
+}
+META = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "77",
+            "time": 1700000000,
+            "changes": [
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "verb": "add",
+                        "from": {"id": "1", "name": "R"},
+                        "message": "bad",
+                        "post_id": "77_1",
+                        "comment_id": "77_2",
+                        "parent_id": "77_1",
+                        "created_time": 1700000000,
+                    },
+                }
+            ],
+            "messaging": [
+                {
+                    "sender": {"id": "1"},
+                    "recipient": {"id": "77"},
+                    "timestamp": 1700000000000,
+                    "message": {"mid": "m1", "text": "help"},
+                }
+            ],
+        }
+    ],
+}
+INSTAGRAM = {
+    "object": "instagram",
+    "entry": [
+        {
+            "id": "88",
+            "time": 1700000000,
+            "field": "comments",
+            "value": {
+                "id": "c1",
+                "from": {"id": "3", "username": "k"},
+                "text": "missing parcel",
+                "parent_id": None,
+            },
+        }
+    ],
+}
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += paths(child, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn, sample: Any) -> Any:
+    """A valid sample with one part replaced by arbitrary JSON, or removed."""
+    document = copy.deepcopy(sample)
+    path = draw(st.sampled_from(paths(sample)))
+    parent = document
+    for part in path[:-1]:
+        parent = parent[part]
+    if draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = draw(JSON)
+    return document
+
+
+@pytest.fixture(scope="module")
+def inbox(stack):
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName="property-inbox")["QueueUrl"]
+    return Inbox(sqs, url), sqs, url
+
+
+def queued(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def check(handler, body: bytes, signature: str, header: str, inbox) -> None:
+    queue, sqs, url = inbox
+    before = queued(sqs, url)
+    response = handler(body, {header: signature}, queue)
+    after = queued(sqs, url)
+    assert response.status_code in (200, 202, 400, 413), (response.status_code, response.body)
+    if response.status_code >= 400:
+        assert "error" in response.body
+        assert after == before
+    else:
+        accepted = response.body["accepted"]
+        assert after - before == (1 if accepted is True else accepted)
+
+
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def generic(body: bytes, headers: dict, queue: Inbox):
+    return receive_generic(body, headers, SECRET, queue)
+
+
+def x(body: bytes, headers: dict, queue: Inbox):
+    return receive_x(body, headers, SECRET, id_set("9"), queue)
+
+
+def meta(body: bytes, headers: dict, queue: Inbox):
+    return receive_meta(body, headers, SECRET, id_set("77,88"), queue)
+
+
+@PROPERTY
+@given(payload=JSON | mutated(GENERIC))
+def test_generic_webhook_never_fails_on_client_input(inbox, payload):
+    body = json.dumps(payload).encode()
+    check(generic, body, sign_hex(SECRET, body), "X-Escalator-Signature", inbox)
+
+
+@PROPERTY
+@given(payload=JSON | mutated(X_ACCOUNT) | mutated(X_ACTIVITY))
+def test_x_webhook_never_fails_on_client_input(inbox, payload):
+    body = json.dumps(payload).encode()
+    check(x, body, sign_base64(SECRET, body), "x-twitter-webhooks-signature", inbox)
+
+
+@PROPERTY
+@given(payload=JSON | mutated(META) | mutated(INSTAGRAM))
+def test_meta_webhook_never_fails_on_client_input(inbox, payload):
+    body = json.dumps(payload).encode()
+    check(meta, body, sign_hex(SECRET, body), "X-Hub-Signature-256", inbox)
+
+
+@PROPERTY
+@given(body=st.binary(max_size=300))
+def test_raw_bytes_are_refused_or_rejected_cleanly(inbox, body):
+    for handler, sign, header in (
+        (generic, sign_hex, "X-Escalator-Signature"),
+        (x, sign_base64, "x-twitter-webhooks-signature"),
+        (meta, sign_hex, "X-Hub-Signature-256"),
+    ):
+        check(handler, body, sign(SECRET, body), header, inbox)
+
+
+def test_deeply_nested_json_is_a_400(inbox):
+    body = ("[" * 100_000 + "]" * 100_000).encode()[:200_000]
+    for handler, sign, header in (
+        (x, sign_base64, "x-twitter-webhooks-signature"),
+        (meta, sign_hex, "X-Hub-Signature-256"),
+    ):
+        check(handler, body, sign(SECRET, body), header, inbox)
+
+
+@pytest.mark.parametrize(
+    ("handler", "sample", "sign", "header", "accepted"),
+    [
+        (generic, GENERIC, sign_hex, "X-Escalator-Signature", True),
+        (x, X_ACCOUNT, sign_base64, "x-twitter-webhooks-signature", 2),
+        (x, X_ACTIVITY, sign_base64, "x-twitter-webhooks-signature", 1),
+        (meta, META, sign_hex, "X-Hub-Signature-256", 2),
+        (meta, INSTAGRAM, sign_hex, "X-Hub-Signature-256", 1),
+    ],
+)
+def test_the_unmutated_samples_are_accepted(inbox, handler, sample, sign, header, accepted):
+    """So the mutations above start from payloads that go all the way through."""
+    body = json.dumps(sample).encode()
+    response = handler(body, {header: sign(SECRET, body)}, inbox[0])
+    assert response.status_code in (200, 202)
+    assert response.body["accepted"] == accepted
