@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test bench lint install clean
 
 run: $(STAMP)
 	$(BIN)/escalator demo
@@ -12,6 +12,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	TZ=UTC $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/webhooks.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,114 @@
+"""Webhook handling time per request, in-process: verify the signature, validate and
+normalise the payload, queue the posts (SQS on moto, in-process), build the response.
+
+    .venv/bin/python bench/webhooks.py [--requests 1000]
+
+Prints p50 and p99 per endpoint, with and without the queue write (the part that is ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.update(
+    AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib.channels import id_set  # noqa: E402
+from chalicelib.inbox import Inbox  # noqa: E402
+from chalicelib.signatures import sign_base64, sign_hex  # noqa: E402
+from chalicelib.webhooks import receive_generic, receive_meta, receive_x  # noqa: E402
+from tests.e2e.test_webhook_properties import GENERIC, META, X_ACCOUNT, X_ACTIVITY  # noqa: E402
+
+SECRET = "bench-secret"
+
+
+class NoQueue:
+    """Stands in for the inbox to time our part alone."""
+
+    def put(self, posts: list) -> None:
+        self.last = posts
+
+
+def cases(queue) -> dict[str, Callable[[], object]]:
+    def request(handler, sample, sign, header, **kwargs):
+        body = json.dumps(sample).encode()
+        headers = {header: sign(SECRET, body)}
+        return lambda: handler(body, headers, SECRET, inbox=queue, **kwargs)
+
+    return {
+        "generic": request(receive_generic, GENERIC, sign_hex, "X-Escalator-Signature"),
+        "x account activity": request(
+            receive_x, X_ACCOUNT, sign_base64, "x-twitter-webhooks-signature", brand_ids=id_set("9")
+        ),
+        "x activity api": request(
+            receive_x,
+            X_ACTIVITY,
+            sign_base64,
+            "x-twitter-webhooks-signature",
+            brand_ids=id_set("9"),
+        ),
+        "meta page + messenger": request(
+            receive_meta, META, sign_hex, "X-Hub-Signature-256", page_ids=id_set("77")
+        ),
+    }
+
+
+def measure(
+    call: Callable[[], object], requests: int, drain: Callable[[], None] = lambda: None
+) -> tuple[float, float]:
+    for _ in range(min(50, requests)):
+        call()
+    samples = []
+    for number in range(requests):
+        if number % 50 == 0:
+            drain()  # moto's queue slows as it fills; a real consumer keeps it short
+        start = time.perf_counter_ns()
+        response = call()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+        assert response.status_code in (200, 202), response.body
+    quantiles = statistics.quantiles(samples, n=100)
+    return quantiles[49], quantiles[98]
+
+
+def renew(sqs, url: str) -> None:
+    """An empty queue under the same URL (moto allows no quick PurgeQueue)."""
+    sqs.delete_queue(QueueUrl=url)
+    sqs.create_queue(QueueName=url.rsplit("/", 1)[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    arguments = parser.parse_args()
+    print(f"# Webhook handling per request ({arguments.requests} requests each)")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+    )
+    print("| endpoint | verify + normalise p50 | p99 | + queue write (moto SQS) p50 | p99 |")
+    print("|---|---|---|---|---|")
+    with mock_aws():
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="bench")["QueueUrl"]
+        alone, queued = cases(NoQueue()), cases(Inbox(sqs, url))
+        for name in alone:
+            p50, p99 = measure(alone[name], arguments.requests)
+            q50, q99 = measure(queued[name], arguments.requests, lambda: renew(sqs, url))
+            print(f"| {name} | {p50:.3f} ms | {p99:.3f} ms | {q50:.3f} ms | {q99:.3f} ms |")
+
+
+if __name__ == "__main__":
+    main()
