@@ -23,14 +23,14 @@ os.environ.update(
     AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
 )
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from chalicelib.channels import id_set  # noqa: E402
-from chalicelib.inbox import Inbox  # noqa: E402
-from chalicelib.signatures import sign_base64, sign_hex  # noqa: E402
-from chalicelib.webhooks import receive_generic, receive_meta, receive_x  # noqa: E402
-from tests.e2e.test_webhook_properties import GENERIC, META, X_ACCOUNT, X_ACTIVITY  # noqa: E402
+from chalicelib.channels import id_set
+from chalicelib.inbox import Inbox
+from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.webhooks import receive_generic, receive_meta, receive_x
+from tests.payloads import GENERIC, META, X_ACCOUNT, X_ACTIVITY
 
 SECRET = "bench-secret"
 
