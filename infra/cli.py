@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 import click
 
 from chalicelib.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+
+CHANNELS = [
+    ("generic", "/webhooks/generic", []),
+    ("X", "/webhooks/x", ["ESCALATOR_X_CONSUMER_SECRET"]),
+    ("Meta", "/webhooks/meta", ["ESCALATOR_META_APP_SECRET", "ESCALATOR_META_VERIFY_TOKEN"]),
+]
 
 
 @click.group()
@@ -87,6 +94,10 @@ def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path |
     click.echo(f"  webhook key  {stack.env['ESCALATOR_GENERIC_SECRET']}")
     click.echo(f"  outbox       {outbox.resolve()}")
     click.echo(f"  time scale   {time_scale:g}x (one policy hour = {3600 / time_scale:g} s)")
+    for name, url, needs in CHANNELS:
+        missing = [variable for variable in needs if not os.environ.get(variable)]
+        state = "ready" if not missing else "off: set " + ", ".join(missing)
+        click.echo(f"  {name:<12} {stack.base_url}{url}  ({state})")
     click.echo("")
     return stack
 
