@@ -81,6 +81,12 @@ def record_posts(event):
     return record_batch(event.to_dict(), components.escalator())
 
 
+@app.schedule("rate(1 minute)")
+def poll_x_mentions(event):
+    poller = components.mentions_poller()
+    return [result.__dict__ for result in poller.poll_all()] if poller else []
+
+
 # -- escalation timer ---------------------------------------------------------------------
 
 

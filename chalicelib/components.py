@@ -6,13 +6,16 @@ from __future__ import annotations
 from functools import cache
 
 import boto3
+from aws_lambda_powertools import Logger
 
+from chalicelib.channels import id_set
+from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.emails import Mailer
 from chalicelib.inbox import Inbox
 from chalicelib.policy import load_policy
-from chalicelib.service import Escalator
-from chalicelib.settings import Settings
-from chalicelib.store import CaseStore
+from chalicelib.service import Escalator, utc_now
+from chalicelib.settings import Settings, parameter
+from chalicelib.store import CaseStore, Checkpoints
 from chalicelib.workflow import EscalationWorkflow
 
 
@@ -24,6 +27,26 @@ def settings() -> Settings:
 @cache
 def inbox() -> Inbox:
     return Inbox(boto3.client("sqs"), settings().inbox_queue_url)
+
+
+@cache
+def mentions_poller() -> MentionsPoller | None:
+    """The X mentions poller, or None (said once) when it has no credentials."""
+    token, brands = parameter("ESCALATOR_X_BEARER_TOKEN"), parameter("ESCALATOR_X_BRAND_IDS")
+    if not (token and brands):
+        Logger(child=True).info(
+            "X mentions poller is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS"
+        )
+        return None
+    import tweepy
+
+    return MentionsPoller(
+        client=tweepy.Client(bearer_token=token, wait_on_rate_limit=False),
+        checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
+        inbox=inbox(),
+        brand_ids=id_set(brands),
+        clock=utc_now,
+    )
 
 
 @cache

@@ -8,6 +8,7 @@ records and the notification ledger.
 | notification ledger     | CASE#<case id>          | NOTIFY#<tier>#<repeat>     |
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
+| poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
 
 Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
 replies) to its case; conversation records map a platform conversation to the case that
@@ -243,6 +244,30 @@ class CaseStore:
             if "LastEvaluatedKey" not in page or (max_items and len(items) >= max_items):
                 return items[:max_items] if max_items else items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class Checkpoints:
+    """Where scheduled pollers keep their place (since ids, rate-limit resets)."""
+
+    def __init__(self, dynamodb: Any, table_name: str):
+        self._db = dynamodb
+        self._table = table_name
+
+    def get(self, name: str) -> dict[str, Any]:
+        found = self._db.get_item(
+            TableName=self._table, Key=_serialize(_checkpoint_key(name)), ConsistentRead=True
+        )
+        item = _deserialize(found["Item"]) if "Item" in found else {}
+        return item.get("state", {})
+
+    def put(self, name: str, state: dict[str, Any]) -> None:
+        self._db.put_item(
+            TableName=self._table, Item=_serialize({**_checkpoint_key(name), "state": state})
+        )
+
+
+def _checkpoint_key(name: str) -> dict[str, str]:
+    return {"pk": f"CHECKPOINT#{name}", "sk": "CHECKPOINT"}
 
 
 # -- item mapping ---------------------------------------------------------------------------

@@ -13,9 +13,10 @@ import click
 from chalicelib.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
 
 CHANNELS = [
-    ("generic", "/webhooks/generic", []),
-    ("X", "/webhooks/x", ["ESCALATOR_X_CONSUMER_SECRET"]),
-    ("Meta", "/webhooks/meta", ["ESCALATOR_META_APP_SECRET", "ESCALATOR_META_VERIFY_TOKEN"]),
+    ("generic", "{base}/webhooks/generic", []),
+    ("X", "{base}/webhooks/x", ["ESCALATOR_X_CONSUMER_SECRET"]),
+    ("Meta", "{base}/webhooks/meta", ["ESCALATOR_META_APP_SECRET", "ESCALATOR_META_VERIFY_TOKEN"]),
+    ("X poller", "mentions every minute", ["ESCALATOR_X_BEARER_TOKEN", "ESCALATOR_X_BRAND_IDS"]),
 ]
 
 
@@ -94,10 +95,10 @@ def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path |
     click.echo(f"  webhook key  {stack.env['ESCALATOR_GENERIC_SECRET']}")
     click.echo(f"  outbox       {outbox.resolve()}")
     click.echo(f"  time scale   {time_scale:g}x (one policy hour = {3600 / time_scale:g} s)")
-    for name, url, needs in CHANNELS:
+    for name, where, needs in CHANNELS:
         missing = [variable for variable in needs if not os.environ.get(variable)]
         state = "ready" if not missing else "off: set " + ", ".join(missing)
-        click.echo(f"  {name:<12} {stack.base_url}{url}  ({state})")
+        click.echo(f"  {name:<12} {where.format(base=stack.base_url)}  ({state})")
     click.echo("")
     return stack
 

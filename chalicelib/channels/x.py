@@ -223,27 +223,7 @@ def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery
     brands = brand_ids | {data.filter.user_id}
     users = _users({**envelope.includes, **data.includes})
     if data.event_type in POST_EVENTS:
-        post = V2Post.model_validate(data.payload)
-        author = users.get(post.author_id)
-        replied_to = next((r.id for r in post.referenced_tweets if r.type == "replied_to"), None)
-        handle = author.username if author else post.author_id
-        return Delivery(
-            posts=[
-                Post(
-                    id=post.id,
-                    channel=CHANNEL,
-                    text=post.text,
-                    created_at=post.created_at or datetime.now(UTC),
-                    url=f"https://x.com/{handle}/status/{post.id}",
-                    conversation_id=post.conversation_id,
-                    in_reply_to=replied_to,
-                    author=Author(
-                        id=post.author_id, handle=f"@{handle}", followers=_followers(author)
-                    ),
-                    from_brand=post.author_id in brands,
-                )
-            ]
-        )
+        return Delivery(posts=[v2_post(V2Post.model_validate(data.payload), users, brands)])
     if data.event_type in DM_EVENTS:
         message = V2DirectMessage.model_validate(data.payload)
         sender = users.get(message.sender_id)
@@ -269,6 +249,24 @@ def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery
             ]
         )
     return Delivery(ignored=[f"event type {data.event_type}"])
+
+
+def v2_post(post: V2Post, users: dict[str, V2User], brands: frozenset[str]) -> Post:
+    """A v2 post (from a webhook or from the API) as a normalised post."""
+    author = users.get(post.author_id)
+    replied_to = next((r.id for r in post.referenced_tweets if r.type == "replied_to"), None)
+    handle = author.username if author else post.author_id
+    return Post(
+        id=post.id,
+        channel=CHANNEL,
+        text=post.text,
+        created_at=post.created_at or datetime.now(UTC),
+        url=f"https://x.com/{handle}/status/{post.id}",
+        conversation_id=post.conversation_id,
+        in_reply_to=replied_to,
+        author=Author(id=post.author_id, handle=f"@{handle}", followers=_followers(author)),
+        from_brand=post.author_id in brands,
+    )
 
 
 def _users(includes: dict[str, Any]) -> dict[str, V2User]:
