@@ -408,7 +408,7 @@ class LocalStack:
                 continue
             if not messages:
                 continue
-            event = {"Records": [_sqs_record(message, arn) for message in messages]}
+            event = {"Records": [sqs_record(message, arn) for message in messages]}
             try:
                 response = handler(event, LambdaContext(source.name)) or {}
             except Exception:
@@ -524,7 +524,7 @@ def _serialize_dynamodb() -> None:
         handler.call_action = call_action  # type: ignore[method-assign]
 
 
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     """An SQS message in the shape Lambda's SQS event source delivers it."""
     return {
         "messageId": message["MessageId"],

@@ -57,38 +57,48 @@ class Api:
         self.url = stack.base_url
         self.http = requests.Session()
 
-    def post_body(self, body: bytes, signature: str | None = "sign") -> requests.Response:
+    def signed(
+        self,
+        path: str,
+        body: bytes,
+        header: str,
+        sign: Callable[[str, bytes], str],
+        secret: str,
+        signature: str | None = "sign",
+    ) -> requests.Response:
+        """POST a body to a webhook, signed as its platform signs (or with `signature`)."""
         headers = {"Content-Type": "application/json"}
-        if signature == "sign":
-            signature = sign_hex(GENERIC_SECRET, body)
         if signature is not None:
-            headers["X-Escalator-Signature"] = signature
-        return self.http.post(
-            f"{self.url}/webhooks/generic", data=body, headers=headers, timeout=10
+            headers[header] = sign(secret, body) if signature == "sign" else signature
+        return self.http.post(f"{self.url}{path}", data=body, headers=headers, timeout=10)
+
+    def post_body(self, body: bytes, signature: str | None = "sign") -> requests.Response:
+        return self.signed(
+            "/webhooks/generic", body, "X-Escalator-Signature", sign_hex, GENERIC_SECRET, signature
         )
 
     def send(self, post: dict[str, Any]) -> requests.Response:
         return self.post_body(json.dumps(post).encode())
 
-    def send_x(self, payload: dict[str, Any], signature: str | None = "sign") -> requests.Response:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json"}
-        if signature is not None:
-            headers["x-twitter-webhooks-signature"] = (
-                sign_base64(X_SECRET, body) if signature == "sign" else signature
-            )
-        return self.http.post(f"{self.url}/webhooks/x", data=body, headers=headers, timeout=10)
+    def send_x(self, payload: Any, signature: str | None = "sign") -> requests.Response:
+        return self.signed(
+            "/webhooks/x",
+            json.dumps(payload).encode(),
+            "x-twitter-webhooks-signature",
+            sign_base64,
+            X_SECRET,
+            signature,
+        )
 
-    def send_meta(
-        self, payload: dict[str, Any], signature: str | None = "sign"
-    ) -> requests.Response:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json"}
-        if signature is not None:
-            headers["X-Hub-Signature-256"] = (
-                sign_hex(META_SECRET, body) if signature == "sign" else signature
-            )
-        return self.http.post(f"{self.url}/webhooks/meta", data=body, headers=headers, timeout=10)
+    def send_meta(self, payload: Any, signature: str | None = "sign") -> requests.Response:
+        return self.signed(
+            "/webhooks/meta",
+            json.dumps(payload).encode(),
+            "X-Hub-Signature-256",
+            sign_hex,
+            META_SECRET,
+            signature,
+        )
 
     def agent(
         self, method: str, path: str, token: str | None = API_TOKEN, **kwargs: Any

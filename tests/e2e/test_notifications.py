@@ -16,6 +16,7 @@ from chalicelib.emails import EmailRejected
 from chalicelib.intake import record_batch
 from chalicelib.posts import Post
 from chalicelib.triage import triage
+from infra.local import sqs_record
 from tests.e2e.stack import make_post, sent_emails
 
 COMPLAINT = "@brand my order is missing and support never called back. Awful."
@@ -134,30 +135,27 @@ def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
 
 def test_a_bad_queue_record_fails_alone(stack):
     good = make_post(COMPLAINT, id=uuid.uuid4().hex)
+    queue = "arn:aws:sqs:us-east-1:123456789012:inbox"
     event = {
         "Records": [
-            {
-                "messageId": "m-good",
-                "receiptHandle": "r1",
-                "body": Post.model_validate(good).model_dump_json(),
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-                "awsRegion": "us-east-1",
-            },
-            {
-                "messageId": "m-bad",
-                "receiptHandle": "r2",
-                "body": "{not a post",
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-                "awsRegion": "us-east-1",
-            },
+            sqs_record(
+                {
+                    "MessageId": "m-good",
+                    "ReceiptHandle": "r1",
+                    "MD5OfBody": "",
+                    "Body": Post.model_validate(good).to_message(),
+                },
+                queue,
+            ),
+            sqs_record(
+                {
+                    "MessageId": "m-bad",
+                    "ReceiptHandle": "r2",
+                    "MD5OfBody": "",
+                    "Body": "{not a post",
+                },
+                queue,
+            ),
         ]
     }
 
