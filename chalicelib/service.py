@@ -25,6 +25,7 @@ from chalicelib.workflow import EscalationWorkflow
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
+Change = tuple[Case, list[Event]]  # a case as it should become, and the events saying why
 
 
 def utc_now() -> datetime:
@@ -147,19 +148,34 @@ class Escalator:
     def _start_timer(self, case: Case) -> Case:
         wait = case.seconds_until_next_deadline(self.clock()) or 0
         arn = self.workflow.start(case.id, wait)
-        for _ in range(MAX_ATTEMPTS):
+
+        def record_start(case: Case) -> Change | None:
             if not case.is_open or case.execution_arn:
-                return case  # answered meanwhile: the timer's first step sees it and ends
+                return None  # answered meanwhile: the timer's first step sees it and ends
+            deadline = case.next_deadline
             started = Event(
                 self.clock(),
                 "timer started",
                 "escalator",
                 {
-                    "first_deadline": iso(case.next_deadline) if case.next_deadline else None,
+                    "first_deadline": iso(deadline) if deadline else None,
                 },
             )
+            return case.started(arn), [started]
+
+        return self._settle(case, record_start)[1]
+
+    def _settle(self, case: Case, decide: Callable[[Case], Change | None]) -> tuple[Case, Case]:
+        """Store what `decide` makes of the case as read; if someone changed the case
+        meanwhile, read it again and decide again. Returns the case as the decision
+        read it, and as stored (the same when there was nothing to do)."""
+        for _ in range(MAX_ATTEMPTS):
+            decision = decide(case)
+            if decision is None:
+                return case, case
+            changed, events = decision
             try:
-                return self.store.update(case, case.started(arn), started)
+                return case, self.store.update(case, changed, *events)
             except ConcurrentChange:
                 case = self.store.get(case.id)
         raise ConcurrentChange(case.id)
@@ -187,7 +203,7 @@ class Escalator:
                         "timer",
                         {
                             "tier": tier.number,
-                            "deadline": case.deadline(tier).isoformat(),
+                            "deadline": iso(case.deadline(tier)),
                         },
                     ),
                 )
@@ -236,14 +252,13 @@ class Escalator:
             )
             self.store.confirm_notification(case.id, tier.number, 0, message_id, sent)
             logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
-        for _ in range(MAX_ATTEMPTS):  # a response may land meanwhile: record the fact anyway
-            if case.notified_tier >= tier.number:
-                return case
-            try:
-                return self.store.update(case, case.notified(tier.number))
-            except ConcurrentChange:
-                case = self.store.get(case.id)
-        raise ConcurrentChange(case.id)
+        # A response may land meanwhile: the email went out all the same, so record it.
+        return self._settle(
+            case,
+            lambda case: (
+                None if case.notified_tier >= tier.number else (case.notified(tier.number), [])
+            ),
+        )[1]
 
     def respond(self, case_id: str, by: str, text: str | None = None) -> Case:
         """Record the first response: the escalation ends."""
@@ -257,19 +272,16 @@ class Escalator:
     def _change(
         self, case_id: str, by: str, kind: str, change: Callable[[Case, datetime], Case]
     ) -> Case:
-        for _ in range(MAX_ATTEMPTS):
-            case = self.store.get(case_id)
+        def decide(case: Case) -> Change:
             now = self.clock()  # after the read: later than any escalation the read saw
             waited = case.policy_time_since_opened(now).total_seconds()
             event = Event(now, kind, by, {"waited_seconds": round(waited), "tier": case.tier})
+            return change(case, now), [event]
+
+        before, changed = self._settle(self.store.get(case_id), decide)
+        if before.is_open and before.execution_arn:
             try:
-                changed = self.store.update(case, change(case, now), event)
-            except ConcurrentChange:
-                continue
-            if case.is_open and case.execution_arn:
-                try:
-                    self.workflow.stop(case.execution_arn, f"{kind} by {by}")
-                except Exception:  # the timer's next step re-reads the case and ends
-                    logger.exception("could not stop the timer", extra={"case_id": case_id})
-            return changed
-        raise ConcurrentChange(case_id)
+                self.workflow.stop(before.execution_arn, f"{kind} by {by}")
+            except Exception:  # the timer's next step re-reads the case and ends
+                logger.exception("could not stop the timer", extra={"case_id": case_id})
+        return changed
