@@ -71,7 +71,7 @@ class CaseStore:
     def create(self, case: Case, event: Event) -> None:
         """Record a new case, its post, its conversation and its first event in one
         transaction; raise DuplicatePost if the post was recorded before."""
-        items = [_put(self._table, _case_item(case), "attribute_not_exists(pk)")]
+        items = [_put(self._table, _case_item(case), **NEW_ITEM)]
         if case.post.conversation_id:
             conversation = _conversation_key(case.post.channel, case.post.conversation_id)
             items.append(_put(self._table, {**conversation, "case_id": case.id}))
@@ -89,7 +89,7 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(self._table, dedupe, "attribute_not_exists(pk)"),
+                    _put(self._table, dedupe, **NEW_ITEM),
                     *items,
                     _put(self._table, _event_item(case_id, event)),
                 ]
@@ -97,7 +97,7 @@ class CaseStore:
         except self._db.exceptions.TransactionCanceledException as error:
             if not any(_failed_conditions(error)):
                 raise
-            existing = self._get_item(dedupe_key)
+            existing = _get_item(self._db, self._table, dedupe_key)
             raise DuplicatePost(existing["case_id"] if existing else case_id) from None
 
     def thread_case(self, post: Post) -> str | None:
@@ -109,7 +109,7 @@ class CaseStore:
         if post.in_reply_to:
             keys.append(_dedupe_key(post.channel, post.in_reply_to))
         for key in keys:
-            if (found := self._get_item(key)) is not None:
+            if (found := _get_item(self._db, self._table, key)) is not None:
                 return found["case_id"]
         return None
 
@@ -120,12 +120,7 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(
-                        self._table,
-                        _case_item(stored),
-                        "version = :read",
-                        {":read": _serializer.serialize(before.version)},
-                    ),
+                    _put(self._table, _case_item(stored), **_unchanged_since(before.version)),
                     *(_put(self._table, _event_item(before.id, e)) for e in events),
                 ]
             )
@@ -143,13 +138,12 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(self._table, claim, "attribute_not_exists(pk)"),
+                    _put(self._table, claim, **NEW_ITEM),
                     {
                         "ConditionCheck": {
                             "TableName": self._table,
                             "Key": _serialize(_case_key(case.id)),
-                            "ConditionExpression": "version = :read",
-                            "ExpressionAttributeValues": {":read": {"N": str(case.version)}},
+                            **_unchanged_since(case.version),
                         }
                     },
                 ]
@@ -200,7 +194,7 @@ class CaseStore:
     def get(self, case_id: str) -> Case:
         if not CASE_ID.match(case_id):
             raise CaseNotFound(case_id)
-        item = self._get_item(_case_key(case_id))
+        item = _get_item(self._db, self._table, _case_key(case_id))
         if item is None:
             raise CaseNotFound(case_id)
         return _case_from_item(item)
@@ -232,10 +226,6 @@ class CaseStore:
         )
         return [_case_from_item(i) for i in items]
 
-    def _get_item(self, key: dict[str, str]) -> dict | None:
-        found = self._db.get_item(TableName=self._table, Key=_serialize(key), ConsistentRead=True)
-        return _deserialize(found["Item"]) if "Item" in found else None
-
     def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
         items: list[dict] = []
         while True:
@@ -254,10 +244,7 @@ class Checkpoints:
         self._table = table_name
 
     def get(self, name: str) -> dict[str, Any]:
-        found = self._db.get_item(
-            TableName=self._table, Key=_serialize(_checkpoint_key(name)), ConsistentRead=True
-        )
-        item = _deserialize(found["Item"]) if "Item" in found else {}
+        item = _get_item(self._db, self._table, _checkpoint_key(name)) or {}
         return item.get("state", {})
 
     def put(self, name: str, state: dict[str, Any]) -> None:
@@ -371,13 +358,24 @@ def _event_from_item(item: dict[str, Any]) -> Event:
     return Event(parse_iso(item["at"]), item["kind"], item["by"], item.get("detail", {}))
 
 
-def _put(table: str, item: dict, condition: str | None = None, values: dict | None = None) -> dict:
-    put: dict[str, Any] = {"TableName": table, "Item": _serialize(item)}
-    if condition:
-        put["ConditionExpression"] = condition
-    if values:
-        put["ExpressionAttributeValues"] = values
-    return {"Put": put}
+NEW_ITEM = {"ConditionExpression": "attribute_not_exists(pk)"}
+
+
+def _unchanged_since(version: int) -> dict[str, Any]:
+    """The condition of every case write: the case is still at the version read."""
+    return {
+        "ConditionExpression": "version = :read",
+        "ExpressionAttributeValues": {":read": {"N": str(version)}},
+    }
+
+
+def _put(table: str, item: dict, **condition: Any) -> dict:
+    return {"Put": {"TableName": table, "Item": _serialize(item), **condition}}
+
+
+def _get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
+    found = dynamodb.get_item(TableName=table, Key=_serialize(key), ConsistentRead=True)
+    return _deserialize(found["Item"]) if "Item" in found else None
 
 
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
