@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict
+
 from chalicelib.posts import Post
+
+
+class PlatformModel(BaseModel):
+    """A part of a platform's payload: fields we do not read are ignored (platforms add
+    them freely), and numeric ids are read as strings."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 @dataclass

@@ -10,71 +10,57 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field, ValidationError
 
-from chalicelib.channels import Delivery
+from chalicelib.channels import Delivery, PlatformModel
 from chalicelib.posts import Author, InvalidPost, Post, describe_error
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-
-class Sender(_Lenient):
+class Sender(PlatformModel):
     id: str
     name: str | None = None
     username: str | None = None
 
 
-class FeedValue(_Lenient):
+class FeedValue(PlatformModel):
     item: str | None = None
     verb: str | None = None
-    sender: Sender | None = None
+    sender: Sender | None = Field(default=None, alias="from")
     message: str | None = None
     post_id: str | None = None
     comment_id: str | None = None
     parent_id: str | None = None
     created_time: int | None = None
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
 
-    @classmethod
-    def read(cls, value: dict[str, Any]) -> FeedValue:
-        return cls.model_validate({**value, "sender": value.get("from")})
-
-
-class InstagramComment(_Lenient):
+class InstagramComment(PlatformModel):
     id: str
     text: str = ""
-    sender: Sender | None = None
+    sender: Sender | None = Field(default=None, alias="from")
     parent_id: str | None = None
     timestamp: datetime | None = None
 
-    @classmethod
-    def read(cls, value: dict[str, Any]) -> InstagramComment:
-        return cls.model_validate({**value, "sender": value.get("from")})
 
-
-class Change(_Lenient):
+class Change(PlatformModel):
     field: str
     value: dict[str, Any]
 
 
-class Message(_Lenient):
+class Message(PlatformModel):
     mid: str
     text: str | None = None
     is_echo: bool = False
     attachments: list[dict[str, Any]] = []
 
 
-class Messaging(_Lenient):
+class Messaging(PlatformModel):
     sender: Sender
     recipient: Sender
     timestamp: int
     message: Message | None = None
 
 
-class Entry(_Lenient):
+class Entry(PlatformModel):
     id: str
     time: int | None = None
     changes: list[Change] = []
@@ -83,7 +69,7 @@ class Entry(_Lenient):
     value: dict[str, Any] | None = None
 
 
-class Notification(_Lenient):
+class Notification(PlatformModel):
     object: str
     entry: list[Entry]
 
@@ -121,7 +107,7 @@ def _change(
     channel: str, entry: Entry, change: Change, brands: frozenset[str], delivery: Delivery
 ) -> None:
     if change.field == "feed" and channel == "facebook":
-        value = FeedValue.read(change.value)
+        value = FeedValue.model_validate(change.value)
         if value.item != "comment" or value.verb != "add" or not value.comment_id:
             delivery.ignored.append(f"feed {value.item} {value.verb}")
             return
@@ -144,7 +130,7 @@ def _change(
             )
         )
     elif change.field == "comments" and channel == "instagram":
-        comment = InstagramComment.read(change.value)
+        comment = InstagramComment.model_validate(change.value)
         if comment.sender is None:
             delivery.ignored.append(f"instagram comment {comment.id} without author")
             return

@@ -16,32 +16,28 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from chalicelib.channels import Delivery
+from chalicelib.channels import Delivery, PlatformModel
 from chalicelib.posts import Author, InvalidPost, Post, describe_error
 
 CHANNEL = "x"
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-
 # -- Account Activity API (v1.1 objects) ------------------------------------------------------
 
 
-class V1User(_Lenient):
+class V1User(PlatformModel):
     id_str: str
     screen_name: str
     followers_count: int | None = None
 
 
-class V1ExtendedTweet(_Lenient):
+class V1ExtendedTweet(PlatformModel):
     full_text: str
 
 
-class V1Tweet(_Lenient):
+class V1Tweet(PlatformModel):
     id_str: str
     created_at: str
     text: str | None = None
@@ -59,28 +55,28 @@ class V1Tweet(_Lenient):
         return self.full_text or self.text or ""
 
 
-class V1MessageData(_Lenient):
+class V1MessageData(PlatformModel):
     text: str = ""
 
 
-class V1Target(_Lenient):
+class V1Target(PlatformModel):
     recipient_id: str
 
 
-class V1MessageCreate(_Lenient):
+class V1MessageCreate(PlatformModel):
     sender_id: str
     target: V1Target
     message_data: V1MessageData
 
 
-class V1DirectMessage(_Lenient):
+class V1DirectMessage(PlatformModel):
     type: str
     id: str
     created_timestamp: str
     message_create: V1MessageCreate | None = None
 
 
-class AccountActivity(_Lenient):
+class AccountActivity(PlatformModel):
     for_user_id: str
     tweet_create_events: list[V1Tweet] | None = None
     direct_message_events: list[V1DirectMessage] | None = None
@@ -90,22 +86,22 @@ class AccountActivity(_Lenient):
 # -- X Activity API (v2 objects) --------------------------------------------------------------
 
 
-class V2Metrics(_Lenient):
+class V2Metrics(PlatformModel):
     followers_count: int | None = None
 
 
-class V2User(_Lenient):
+class V2User(PlatformModel):
     id: str
     username: str
     public_metrics: V2Metrics | None = None
 
 
-class V2Reference(_Lenient):
+class V2Reference(PlatformModel):
     type: str
     id: str
 
 
-class V2Post(_Lenient):
+class V2Post(PlatformModel):
     id: str
     text: str
     author_id: str
@@ -114,7 +110,7 @@ class V2Post(_Lenient):
     referenced_tweets: list[V2Reference] = []
 
 
-class V2DirectMessage(_Lenient):
+class V2DirectMessage(PlatformModel):
     id: str
     text: str = ""
     sender_id: str
@@ -123,18 +119,18 @@ class V2DirectMessage(_Lenient):
     participant_ids: list[str] = []
 
 
-class V2Filter(_Lenient):
+class V2Filter(PlatformModel):
     user_id: str
 
 
-class ActivityData(_Lenient):
+class ActivityData(PlatformModel):
     event_type: str
     filter: V2Filter
     payload: dict[str, Any]
     includes: dict[str, Any] = {}
 
 
-class ActivityEnvelope(_Lenient):
+class ActivityEnvelope(PlatformModel):
     data: ActivityData
     includes: dict[str, Any] = {}
 
