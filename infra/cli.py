@@ -63,21 +63,19 @@ def _stack_options(default_scale: float):
 
 
 def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path | None):
-    from chalicelib.policy import load_policy as check
     from infra.console import EventPrinter
     from infra.local import LocalStack
 
     if time_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--time-scale")
     if policy_path:
-        _fail_on_policy_errors(policy_path, check)
-    printer: list[EventPrinter] = []
+        _fail_on_policy_errors(policy_path)
     stack = LocalStack(
         port=port,
         time_scale=time_scale,
         outbox=outbox,
         policy=policy_path,
-        on_event=lambda event: printer[0](event) if printer else None,
+        on_event=EventPrinter(_load_case),
     )
     try:
         stack.start()
@@ -85,9 +83,6 @@ def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path |
         raise click.ClickException(
             f"cannot start the local stack on port {port}: {error}"
         ) from None
-    from chalicelib import components
-
-    printer.append(EventPrinter(components.escalator().store.get))
     click.echo(click.style("Escalator is running on the embedded local AWS", bold=True))
     click.echo(f"  API          {stack.base_url}")
     click.echo(f"  local AWS    {stack.aws_endpoint}  (aws --endpoint-url ... works against it)")
@@ -101,6 +96,14 @@ def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path |
         click.echo(f"  {name:<12} {where.format(base=stack.base_url)}  ({state})")
     click.echo("")
     return stack
+
+
+def _load_case(case_id: str):
+    # Imported when the first event arrives: by then the stack has set the environment
+    # the app's modules read when they load.
+    from chalicelib import components
+
+    return components.escalator().store.get(case_id)
 
 
 def _serve_until_interrupted(stack) -> None:
@@ -202,13 +205,13 @@ def policy() -> None:
 )
 def policy_check(path: Path) -> None:
     """Validate a policy file: exit 0, or print every problem and exit 1."""
-    rules = _fail_on_policy_errors(path, load_policy)
+    rules = _fail_on_policy_errors(path)
     click.echo(f"{path}: ok, {len(rules.policy)} policies")
 
 
-def _fail_on_policy_errors(path: Path, load):
+def _fail_on_policy_errors(path: Path):
     try:
-        return load(path)
+        return load_policy(path)
     except PolicyError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
