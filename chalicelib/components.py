@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.channels import id_set
 from chalicelib.channels.x_poller import MentionsPoller
+from chalicelib.channels.x_replies import XReplier
 from chalicelib.emails import Mailer
 from chalicelib.inbox import Inbox
 from chalicelib.policy import load_policy
@@ -60,4 +61,29 @@ def escalator() -> Escalator:
         sender=config.sender,
         base_url=config.base_url,
         time_scale=config.time_scale,
+        replier=x_replier(),
+    )
+
+
+def x_replier() -> XReplier | None:
+    """Replies as the brand's X account, when its user tokens are configured."""
+    names = (
+        "ESCALATOR_X_API_KEY",
+        "ESCALATOR_X_CONSUMER_SECRET",
+        "ESCALATOR_X_ACCESS_TOKEN",
+        "ESCALATOR_X_ACCESS_TOKEN_SECRET",
+    )
+    key, secret, token, token_secret = (parameter(name) for name in names)
+    if not (key and secret and token and token_secret):
+        return None
+    import tweepy
+
+    return XReplier(
+        tweepy.Client(
+            consumer_key=key,
+            consumer_secret=secret,
+            access_token=token,
+            access_token_secret=token_secret,
+            wait_on_rate_limit=False,
+        )
     )

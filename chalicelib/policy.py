@@ -7,6 +7,7 @@ validated with pydantic; every problem is reported as `file: key.path: what was 
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,15 @@ def _email(value: str) -> str:
     return value
 
 
+def _reply_template(value: str) -> str:
+    for _, name, spec, conversion in string.Formatter().parse(value):
+        if name is not None and (name != "handle" or spec or conversion):
+            raise ValueError(f"only {{handle}} may be filled in, not {{{name}}}")
+    if not 1 <= len(value.format(handle="@" + "h" * 15)) <= 280:
+        raise ValueError("expected a reply of 1 to 280 characters (with a 16-character handle)")
+    return value
+
+
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 EmailAddress = Annotated[str, AfterValidator(_email)]
 
@@ -93,6 +103,9 @@ class EscalationPolicy(BaseModel):
     name: Annotated[str, Field(min_length=1)]
     match: Match = Match()
     tiers: list[TierSpec] = []
+    acknowledge: Annotated[str, AfterValidator(_reply_template)] | None = None
+    """A public reply to send on X when a case opens (off unless set): `{handle}` is the
+    customer's handle."""
 
     @model_validator(mode="after")
     def _tiers_in_order(self) -> EscalationPolicy:

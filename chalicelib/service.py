@@ -6,7 +6,6 @@ here knows about HTTP, SQS records or Step Functions payloads.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from chalicelib.cases import Case, CaseConflict, CaseNotFound, ConcurrentChange, Event
+from chalicelib.channels.x_replies import ReplyFailed, XReplier
 from chalicelib.emails import EmailRejected, Mailer, escalation_email
 from chalicelib.policy import Policy
 from chalicelib.posts import Post
@@ -55,6 +55,7 @@ class Escalator:
     time_scale: float = 1.0
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
+    replier: XReplier | None = None  # sends policies' acknowledgements on X, if configured
 
     def receive(self, post: Post) -> Case | None:
         """Where a post goes: a brand post answers its thread's case; a customer post
@@ -100,8 +101,12 @@ class Escalator:
                 "private": post.private,
             },
         )
-        with contextlib.suppress(DuplicatePost):  # a redelivery: make sure it answered
+        try:
             self.store.attach(case_id, post, event)
+        except DuplicatePost as seen:
+            if seen.acknowledgement:  # our own automatic reply, delivered back to us
+                return self.store.get(case_id)
+            # otherwise a redelivery: make sure it answered
         try:
             return self.respond(case_id, by, post.text)
         except CaseConflict:  # answered before: this reply is on the trail, that is all
@@ -134,6 +139,8 @@ class Escalator:
             if case.is_open and case.execution_arn is None:
                 return self._start_timer(case)  # a crash kept it from starting
             return case
+        if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
+            self._acknowledge(case, rule.acknowledge)
         logger.info(
             "case recorded",
             extra={
@@ -144,6 +151,22 @@ class Escalator:
             },
         )
         return self._start_timer(case) if case.is_open else case
+
+    def _acknowledge(self, case: Case, template: str) -> None:
+        """Send the policy's public acknowledgement; it is not a response, so the case's
+        clock runs on. Sent once: a redelivered post never gets here."""
+        text = template.format(handle=case.post.author.handle)
+        try:
+            reply_id = self.replier.reply(case.post.id, text)
+        except ReplyFailed as failure:
+            logger.warning(
+                "acknowledgement not sent", extra={"case_id": case.id, "error": str(failure)}
+            )
+            return
+        event = Event(
+            self.clock(), "acknowledged", "escalator", {"post_id": reply_id, "text": text}
+        )
+        self.store.record_acknowledgement(case.id, case.post.channel, reply_id, event)
 
     def _start_timer(self, case: Case) -> Case:
         wait = case.seconds_until_next_deadline(self.clock()) or 0

@@ -46,11 +46,13 @@ _deserializer = TypeDeserializer()
 
 
 class DuplicatePost(Exception):
-    """The post was seen before; `case_id` is the case it made."""
+    """The post was seen before; `case_id` is the case it belongs to, and
+    `acknowledgement` says it is Escalator's own automatic reply."""
 
-    def __init__(self, case_id: str):
+    def __init__(self, case_id: str, acknowledgement: bool = False):
         super().__init__(f"post already recorded as case {case_id}")
         self.case_id = case_id
+        self.acknowledgement = acknowledgement
 
 
 def iso(moment: datetime) -> str:
@@ -75,17 +77,34 @@ class CaseStore:
         if case.post.conversation_id:
             conversation = _conversation_key(case.post.channel, case.post.conversation_id)
             items.append(_put(self._table, {**conversation, "case_id": case.id}))
-        self._record_post(case.post, case.id, event, items)
+        self._record_post(case.post.channel, case.post.id, case.id, event, items)
 
     def attach(self, case_id: str, post: Post, event: Event) -> None:
         """Record a post as part of an existing case (a follow-up, a brand reply);
         raise DuplicatePost if it was recorded before."""
-        self._record_post(post, case_id, event, [])
+        self._record_post(post.channel, post.id, case_id, event, [])
 
-    def _record_post(self, post: Post, case_id: str, event: Event, items: list[dict]) -> None:
-        dedupe_key = _dedupe_key(post.channel, post.id)
+    def record_acknowledgement(
+        self, case_id: str, channel: str, reply_id: str, event: Event
+    ) -> None:
+        """Record Escalator's automatic reply, so that when the platform delivers it
+        back it is known for what it is, not taken for a person's response."""
+        self._record_post(channel, reply_id, case_id, event, [], acknowledgement=True)
+
+    def _record_post(
+        self,
+        channel: str,
+        post_id: str,
+        case_id: str,
+        event: Event,
+        items: list[dict],
+        acknowledgement: bool = False,
+    ) -> None:
+        dedupe_key = _dedupe_key(channel, post_id)
         expires_at = int((event.at + DEDUPE_RETENTION).timestamp())
         dedupe = {**dedupe_key, "case_id": case_id, "expires_at": expires_at}
+        if acknowledgement:
+            dedupe["acknowledgement"] = True
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -97,8 +116,10 @@ class CaseStore:
         except self._db.exceptions.TransactionCanceledException as error:
             if not any(_failed_conditions(error)):
                 raise
-            existing = _get_item(self._db, self._table, dedupe_key)
-            raise DuplicatePost(existing["case_id"] if existing else case_id) from None
+            existing = _get_item(self._db, self._table, dedupe_key) or {}
+            raise DuplicatePost(
+                existing.get("case_id", case_id), existing.get("acknowledgement", False)
+            ) from None
 
     def thread_case(self, post: Post) -> str | None:
         """The case a post belongs to by its thread: its conversation, or the post it

@@ -17,6 +17,16 @@ CHANNELS = [
     ("X", "{base}/webhooks/x", ["ESCALATOR_X_CONSUMER_SECRET"]),
     ("Meta", "{base}/webhooks/meta", ["ESCALATOR_META_APP_SECRET", "ESCALATOR_META_VERIFY_TOKEN"]),
     ("X poller", "mentions every minute", ["ESCALATOR_X_BEARER_TOKEN", "ESCALATOR_X_BRAND_IDS"]),
+    (
+        "X replies",
+        "acknowledgements policies ask for",
+        [
+            "ESCALATOR_X_API_KEY",
+            "ESCALATOR_X_CONSUMER_SECRET",
+            "ESCALATOR_X_ACCESS_TOKEN",
+            "ESCALATOR_X_ACCESS_TOKEN_SECRET",
+        ],
+    ),
 ]
 
 

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,20 @@ tiers = [ { notify = ["a@example.com"] } ]
 def test_broken_toml_and_missing_files_are_clear(tmp_path):
     assert problems(write(tmp_path, "[[policy]\nname="))[0].startswith("not valid TOML:")
     assert problems(tmp_path / "nope.toml") == ["cannot read the file (No such file or directory)"]
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("Hi {name}", "only {handle} may be filled in, not {name}"),
+        ("Hi {handle:>99999}", "only {handle} may be filled in"),
+        ("Hi {handle.__class__}", "only {handle} may be filled in"),
+        ("x" * 281, "expected a reply of 1 to 280 characters"),
+        ("Hi {", "Single '{' encountered"),
+    ],
+)
+def test_an_acknowledgement_template_fills_in_the_handle_only(tmp_path, template, problem):
+    path = write(tmp_path, f'[[policy]]\nname = "default"\nacknowledge = {json.dumps(template)}\n')
+    assert any(
+        p.startswith("policy[0] ('default').acknowledge: ") and problem in p for p in problems(path)
+    ), problems(path)
