@@ -15,6 +15,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/triage.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

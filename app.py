@@ -7,14 +7,18 @@ from chalice import Chalice, Response
 from chalicelib import components
 from chalicelib.api import (
     AgentAction,
+    IncidentAction,
     bearer_token_error,
     case_json,
     error,
+    incident_json,
     json_response,
     parse_action,
 )
 from chalicelib.cases import CaseConflict, CaseNotFound, Status
 from chalicelib.channels import id_set
+from chalicelib.incident_store import IncidentNotFound
+from chalicelib.incidents import IncidentStatus
 from chalicelib.intake import record_batch
 from chalicelib.settings import parameter
 from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, receive_x, x_crc
@@ -150,3 +154,41 @@ def act_on_case(case_id: str, action: str) -> Response:
     except CaseConflict as conflict:
         return error(409, str(conflict))
     return json_response(200, case_json(case))
+
+
+@app.route("/incidents", methods=["GET"])
+def list_incidents() -> Response:
+    if denied := _authorized():
+        return denied
+    status = (app.current_request.query_params or {}).get("status", IncidentStatus.OPEN)
+    if status not in set(IncidentStatus):
+        return error(400, f"status must be one of {', '.join(IncidentStatus)}; got {status!r}")
+    incidents = components.incidents().list(IncidentStatus(status))
+    return json_response(200, {"incidents": [incident_json(i) for i in incidents]})
+
+
+@app.route("/incidents/{incident_id}", methods=["GET"])
+def get_incident(incident_id: str) -> Response:
+    if denied := _authorized():
+        return denied
+    try:
+        incident = components.incidents().get(incident_id)
+    except IncidentNotFound as missing:
+        return error(404, str(missing))
+    return json_response(200, incident_json(incident))
+
+
+@app.route("/incidents/{incident_id}/resolve", methods=["POST"], content_types=["application/json"])
+def resolve_incident(incident_id: str) -> Response:
+    if denied := _authorized():
+        return denied
+    body = parse_action(app.current_request.raw_body, IncidentAction)
+    if not isinstance(body, IncidentAction):
+        return body
+    try:
+        incident = components.escalator().resolve_incident(incident_id, body.by, body.members)
+    except IncidentNotFound as missing:
+        return error(404, str(missing))
+    except CaseConflict as conflict:
+        return error(409, str(conflict))
+    return json_response(200, incident_json(incident))

@@ -13,6 +13,7 @@ from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.cases import Case, Event
+from chalicelib.incidents import Incident
 from chalicelib.posts import describe_error
 from chalicelib.store import iso
 
@@ -60,6 +61,9 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
         "intent": case.intent,
         "priority": case.priority,
         "reasons": list(case.reasons),
+        "sentiment": case.sentiment,
+        "complaint_score": case.complaint_score,
+        "incident_id": case.incident_id,
         "policy": case.policy_name,
         "tier": case.tier,
         "tiers": len(case.tiers),
@@ -79,6 +83,18 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
     return body
 
 
+def incident_json(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "status": str(incident.status),
+        "term": incident.term,
+        "opened_at": iso(incident.opened_at),
+        "members": list(incident.members),
+        "resolved_at": incident.resolved_at and iso(incident.resolved_at),
+        "resolved_by": incident.resolved_by,
+    }
+
+
 class AgentAction(BaseModel):
     """The optional body of POST /cases/{id}/respond|resolve."""
 
@@ -87,14 +103,20 @@ class AgentAction(BaseModel):
     by: str = Field(default="agent", min_length=1, max_length=128)
 
 
-def parse_action(body: bytes | None) -> AgentAction | Response:
-    """The action's body, or the 400 to return."""
+class IncidentAction(AgentAction):
+    """The optional body of POST /incidents/{id}/resolve: `members` resolves its cases too."""
+
+    members: bool = True
+
+
+def parse_action(body: bytes | None, model: type[AgentAction] = AgentAction) -> Any:
+    """The action's body as `model`, or the 4xx response to return."""
     if not body or not body.strip():
-        return AgentAction()
+        return model()
     if len(body) > MAX_BODY_BYTES:
         return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        return AgentAction.model_validate_json(body)
+        return model.model_validate_json(body)
     except ValidationError as invalid:
         return error(
             400, "the body is not a valid action", [describe_error(e) for e in invalid.errors()]

@@ -74,6 +74,9 @@ class Case:
     first_response_text: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    sentiment: float = 0.0  # VADER compound of the opening post, -1..1
+    complaint_score: float = 0.0
+    incident_id: str | None = None  # the storm this case is part of, if any
     version: int = 0  # bumped by every stored change: the store's optimistic lock
 
     @classmethod
@@ -85,11 +88,14 @@ class Case:
         now: datetime,
         time_scale: float = 1.0,
     ) -> Case:
+        needs_workflow = triage.actionable and bool(policy.tiers)
+        start = policy.urgent_starts_at if triage.priority == "urgent" else None
+        head_start = policy.tiers[start - 1].after if start else 0
         tiers = tuple(
-            Tier(number, spec.after, tuple(spec.notify))
+            Tier(number, max(0, spec.after - head_start), tuple(spec.notify))
             for number, spec in enumerate(policy.tiers, start=1)
         )
-        needs_workflow = triage.actionable and bool(tiers)
+        skipped = start - 1 if start else 0  # urgent: earlier tiers passed over, unemailed
         return cls(
             id=case_id_for(post.channel, post.id),
             post=post,
@@ -101,6 +107,10 @@ class Case:
             opened_at=now,
             time_scale=time_scale,
             status=Status.OPEN if needs_workflow else Status.DISMISSED,
+            tier=skipped if needs_workflow else 0,
+            notified_tier=skipped if needs_workflow else 0,
+            sentiment=triage.sentiment,
+            complaint_score=triage.complaint_score,
         )
 
     @property
@@ -142,6 +152,9 @@ class Case:
 
     def notified(self, tier: int) -> Case:
         return replace(self, notified_tier=max(self.notified_tier, tier))
+
+    def joined(self, incident_id: str) -> Case:
+        return replace(self, incident_id=incident_id)
 
     def started(self, execution_arn: str) -> Case:
         return replace(self, execution_arn=execution_arn)

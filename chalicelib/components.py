@@ -13,10 +13,11 @@ from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.channels.x_replies import XReplier
 from chalicelib.emails import Mailer
 from chalicelib.inbox import Inbox
+from chalicelib.incident_store import IncidentStore
 from chalicelib.policy import load_policy
 from chalicelib.service import Escalator, utc_now
 from chalicelib.settings import Settings, parameter
-from chalicelib.store import CaseStore, Checkpoints
+from chalicelib.store import AuthorContacts, CaseStore, Checkpoints
 from chalicelib.workflow import EscalationWorkflow
 
 
@@ -53,8 +54,9 @@ def mentions_poller() -> MentionsPoller | None:
 @cache
 def escalator() -> Escalator:
     config = settings()
+    dynamodb = boto3.client("dynamodb")
     return Escalator(
-        store=CaseStore(boto3.client("dynamodb"), config.table),
+        store=CaseStore(dynamodb, config.table),
         workflow=EscalationWorkflow(boto3.client("stepfunctions"), config.state_machine_arn),
         mailer=Mailer(boto3.client("ses")),
         policy=load_policy(config.policy_path),
@@ -62,7 +64,14 @@ def escalator() -> Escalator:
         base_url=config.base_url,
         time_scale=config.time_scale,
         replier=x_replier(),
+        contacts=AuthorContacts(dynamodb, config.table),
+        incidents=incidents(),
     )
+
+
+@cache
+def incidents() -> IncidentStore:
+    return IncidentStore(boto3.client("dynamodb"), settings().table)
 
 
 def x_replier() -> XReplier | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.cases import Case, Tier
+from chalicelib.incidents import Incident
 from chalicelib.policy import format_duration
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -74,6 +75,43 @@ def escalation_email(
     message.set_content(_templates().get_template("escalation.txt.j2").render(context))
     message.add_alternative(
         _templates().get_template("escalation.html.j2").render(context), subtype="html"
+    )
+    return message
+
+
+def incident_email(
+    incident: Incident,
+    cases: list[Case],
+    notify: list[str],
+    window: str,
+    now: datetime,
+    sender: str,
+    base_url: str,
+) -> EmailMessage:
+    """The crisis tier's one email about a storm: what it is about and every post in it."""
+    base = base_url.rstrip("/")
+    context = {
+        "incident": incident,
+        "cases": cases,
+        "window": window,
+        "channels": sorted({channel_name(case.post.channel) for case in cases}),
+        "incident_url": f"{base}/incidents/{incident.id}",
+        "case_url": f"{base}/cases/",
+        "channel_name": channel_name,
+    }
+    message = EmailMessage()
+    message["Subject"] = (
+        f'[Incident] {len(cases)} complaints about "{incident.term}" within {window} · '
+        f"{', '.join(context['channels'])}"
+    )
+    message["From"] = sender
+    message["To"] = ", ".join(notify)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(idstring=incident.id, domain="escalator")
+    message["X-Escalator-Incident"] = incident.id
+    message.set_content(_templates().get_template("incident.txt.j2").render(context))
+    message.add_alternative(
+        _templates().get_template("incident.html.j2").render(context), subtype="html"
     )
     return message
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from chalicelib.posts import ChannelName
-from chalicelib.triage import Intent
+from chalicelib.triage import Intent, Priority
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -84,14 +84,17 @@ class Match(BaseModel):
 
     channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None
     intent: Annotated[list[Intent], Field(min_length=1)] | None = None
+    priority: Annotated[list[Priority], Field(min_length=1)] | None = None
 
     @property
     def is_catch_all(self) -> bool:
-        return self.channel is None and self.intent is None
+        return self.channel is None and self.intent is None and self.priority is None
 
-    def fits(self, channel: str, intent: str) -> bool:
-        return (self.channel is None or channel in self.channel) and (
-            self.intent is None or intent in self.intent
+    def fits(self, channel: str, intent: str, priority: str) -> bool:
+        return (
+            (self.channel is None or channel in self.channel)
+            and (self.intent is None or intent in self.intent)
+            and (self.priority is None or priority in self.priority)
         )
 
 
@@ -106,9 +109,17 @@ class EscalationPolicy(BaseModel):
     acknowledge: Annotated[str, AfterValidator(_reply_template)] | None = None
     """A public reply to send on X when a case opens (off unless set): `{handle}` is the
     customer's handle."""
+    urgent_starts_at: Annotated[int, Field(ge=1)] | None = None
+    """Urgent cases skip the tiers before this one: it is emailed at once, and the later
+    tiers keep their distance from it."""
 
     @model_validator(mode="after")
     def _tiers_in_order(self) -> EscalationPolicy:
+        if self.urgent_starts_at is not None and self.urgent_starts_at > len(self.tiers):
+            raise ValueError(
+                f"urgent_starts_at: there is no tier {self.urgent_starts_at} "
+                f"(this policy has {len(self.tiers)})"
+            )
         for earlier, later in zip(self.tiers, self.tiers[1:], strict=False):
             if later.after <= earlier.after:
                 raise ValueError(
@@ -118,12 +129,24 @@ class EscalationPolicy(BaseModel):
         return self
 
 
+class Storms(BaseModel):
+    """When `threshold` complaints about the same thing arrive within `window`, they are
+    one incident: `notify` (the crisis tier) is emailed once, not once per complaint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: Annotated[int, Field(ge=2, le=1000)] = 10
+    window: Duration = 15 * 60
+    notify: Annotated[list[EmailAddress], Field(min_length=1)]
+
+
 class Policy(BaseModel):
     """The whole file: policies in order; the first whose match fits a case wins."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
+    storms: Storms | None = None
 
     @model_validator(mode="after")
     def _ends_with_one_catch_all(self) -> Policy:
@@ -144,8 +167,8 @@ class Policy(BaseModel):
             )
         return self
 
-    def for_case(self, channel: str, intent: str) -> EscalationPolicy:
-        return next(rule for rule in self.policy if rule.match.fits(channel, intent))
+    def for_case(self, channel: str, intent: str, priority: str) -> EscalationPolicy:
+        return next(rule for rule in self.policy if rule.match.fits(channel, intent, priority))
 
 
 class PolicyError(ValueError):

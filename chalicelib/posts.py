@@ -66,6 +66,8 @@ class Post(BaseModel):
     conversation_id: NonEmpty | None = None
     in_reply_to: NonEmpty | None = None
     author: Author
+    engagement: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    """Likes, reposts, replies and quotes when the post arrived, if the channel says."""
     private: bool = False  # a direct message, not a public post
     from_brand: bool = False  # the brand's own post: a response, never a case
     received_at: AwareDatetime | None = None  # set by Escalator when the webhook took it

@@ -15,16 +15,19 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.cases import Case, CaseConflict, CaseNotFound, ConcurrentChange, Event
 from chalicelib.channels.x_replies import ReplyFailed, XReplier
-from chalicelib.emails import EmailRejected, Mailer, escalation_email
-from chalicelib.policy import Policy
+from chalicelib.emails import EmailRejected, Mailer, escalation_email, incident_email
+from chalicelib.incident_store import IncidentStore
+from chalicelib.incidents import Incident, storm_terms
+from chalicelib.policy import Policy, format_duration
 from chalicelib.posts import Post
-from chalicelib.store import CaseStore, DuplicatePost, iso
+from chalicelib.store import AuthorContacts, CaseStore, DuplicatePost, iso
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 
 logger = Logger(child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
+REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
 Change = tuple[Case, list[Event]]  # a case as it should become, and the events saying why
 
 
@@ -56,6 +59,8 @@ class Escalator:
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
     replier: XReplier | None = None  # sends policies' acknowledgements on X, if configured
+    contacts: AuthorContacts | None = None  # spots repeat contact, if given
+    incidents: IncidentStore | None = None  # groups storms, if given and the policy says
 
     def receive(self, post: Post) -> Case | None:
         """Where a post goes: a brand post answers its thread's case; a customer post
@@ -117,8 +122,10 @@ class Escalator:
         Safe to repeat: a post seen before returns its case, restarting a timer that a
         crash kept from starting."""
         now = post.received_at or self.clock()
-        verdict = triage(post.text, post.author.followers)
-        rule = self.policy.for_case(post.channel, verdict.intent)
+        verdict = triage(
+            post.text, post.author.followers, post.engagement, self._repeat_contact(post, now)
+        )
+        rule = self.policy.for_case(post.channel, verdict.intent, verdict.priority)
         case = Case.open(post, verdict, rule, now, self.time_scale)
         opened = Event(
             now,
@@ -129,6 +136,7 @@ class Escalator:
                 "priority": case.priority,
                 "policy": rule.name,
                 "status": str(case.status),
+                "starts_at_tier": case.tier + 1 if case.tier else None,
             },
         )
         try:
@@ -136,9 +144,7 @@ class Escalator:
         except DuplicatePost as duplicate:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
-            if case.is_open and case.execution_arn is None:
-                return self._start_timer(case)  # a crash kept it from starting
-            return case
+            return self._carry_on(case)  # finish what a crash may have cut short
         if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
             self._acknowledge(case, rule.acknowledge)
         logger.info(
@@ -150,7 +156,93 @@ class Escalator:
                 "status": str(case.status),
             },
         )
-        return self._start_timer(case) if case.is_open else case
+        return self._carry_on(case)
+
+    def _carry_on(self, case: Case) -> Case:
+        """A recorded case's next steps: a complaint may join a storm's incident (whose
+        one email goes out if it has not); otherwise an open case's timer starts. Each
+        step is safe to repeat."""
+        if case.is_open and case.intent == "complaint" and not case.incident_id:
+            case = self._join_storm(case) or case
+        if case.incident_id:
+            self._notify_incident(self.incidents.get(case.incident_id))
+            return case
+        if case.is_open and case.execution_arn is None:
+            return self._start_timer(case)
+        return case
+
+    def _repeat_contact(self, post: Post, now: datetime) -> bool:
+        if self.contacts is None:
+            return False
+        before = self.contacts.previous_post_at(post.channel, post.author.id, post.id, now)
+        return before is not None and abs(now - before) * self.time_scale <= REPEAT_CONTACT
+
+    def _join_storm(self, case: Case) -> Case | None:
+        """Count the complaint under each of its terms; when one has reached the storm
+        threshold, the case joins that term's incident (opening it if need be) and stops
+        escalating by itself. Returns the case as joined, or None."""
+        storms = self.policy.storms
+        if storms is None or self.incidents is None:
+            return None
+        window = storms.window / self.time_scale
+        for term in storm_terms(case.post.text):
+            members, incident_id = self.incidents.record_complaint(
+                term, case.id, case.opened_at, window
+            )
+            if incident_id is None and len(members) >= storms.threshold:
+                incident = Incident.open(term, self.clock(), members)
+                if self.incidents.create(incident):
+                    for member in incident.members:
+                        if member != case.id:
+                            self._link(self.store.get(member), incident)
+                    return self._link(case, incident)
+                incident_id = self.incidents.open_incident_for(term)
+            if incident_id is not None:
+                return self._link(case, self.incidents.join(incident_id, case.id))
+        return None
+
+    def _link(self, case: Case, incident: Incident) -> Case:
+        """Make the case part of the incident: its own escalation ends there."""
+
+        def join(case: Case) -> Change | None:
+            if case.incident_id or not case.is_open:
+                return None
+            event = Event(
+                self.clock(),
+                "joined incident",
+                "storm",
+                {"incident_id": incident.id, "term": incident.term},
+            )
+            return case.joined(incident.id), [event]
+
+        before, joined = self._settle(case, join)
+        if joined is not before and before.execution_arn:
+            self._stop_timer(case.id, before.execution_arn, "joined an incident")
+        return joined
+
+    def _notify_incident(self, incident: Incident) -> None:
+        """The crisis tier's one email about the incident: the first member to get here
+        sends it, the others find it claimed."""
+        now = self.clock()
+        if not self.incidents.claim_notification(incident.id, now):
+            return
+        cases = [self.store.get(member) for member in incident.members]
+        message = incident_email(
+            incident,
+            cases,
+            self.policy.storms.notify,
+            format_duration(self.policy.storms.window),
+            now,
+            self.sender,
+            self.base_url,
+        )
+        try:
+            message_id = self.mailer.send(message)
+        except EmailRejected:
+            self.incidents.release_notification(incident.id)
+            raise
+        self.incidents.confirm_notification(incident.id, message_id)
+        logger.info("incident notified", extra={"incident_id": incident.id, "term": incident.term})
 
     def _acknowledge(self, case: Case, template: str) -> None:
         """Send the policy's public acknowledgement; it is not a response, so the case's
@@ -173,8 +265,8 @@ class Escalator:
         arn = self.workflow.start(case.id, wait)
 
         def record_start(case: Case) -> Change | None:
-            if not case.is_open or case.execution_arn:
-                return None  # answered meanwhile: the timer's first step sees it and ends
+            if not case.is_open or case.execution_arn or case.incident_id:
+                return None  # answered or grouped meanwhile: the timer's first step ends
             deadline = case.next_deadline
             started = Event(
                 self.clock(),
@@ -186,7 +278,10 @@ class Escalator:
             )
             return case.started(arn), [started]
 
-        return self._settle(case, record_start)[1]
+        stored = self._settle(case, record_start)[1]
+        if stored.incident_id and stored.execution_arn != arn:
+            self._stop_timer(stored.id, arn, "joined an incident")
+        return stored
 
     def _settle(self, case: Case, decide: Callable[[Case], Change | None]) -> tuple[Case, Case]:
         """Store what `decide` makes of the case as read; if someone changed the case
@@ -211,8 +306,8 @@ class Escalator:
         except CaseNotFound:
             logger.warning("timer for a case that does not exist", extra={"case_id": case_id})
             return EscalationStep(case_id, 0, done=True)
-        if not case.is_open:
-            return EscalationStep(case_id, 0, done=True)
+        if not case.is_open or case.incident_id:
+            return EscalationStep(case_id, 0, done=True)  # answered, or the incident's now
         now = self._wait_out_early_wake(case)
         if case.is_due(now):
             tier = case.next_tier
@@ -253,7 +348,7 @@ class Escalator:
             claimed = self.store.claim_notification(case, tier.number, 0, now)
         except ConcurrentChange:
             case = self.store.get(case.id)
-            if not case.is_open:
+            if not case.is_open or case.incident_id:
                 return case
             return self._notify(case, now)
         if claimed:
@@ -303,8 +398,25 @@ class Escalator:
 
         before, changed = self._settle(self.store.get(case_id), decide)
         if before.is_open and before.execution_arn:
-            try:
-                self.workflow.stop(before.execution_arn, f"{kind} by {by}")
-            except Exception:  # the timer's next step re-reads the case and ends
-                logger.exception("could not stop the timer", extra={"case_id": case_id})
+            self._stop_timer(case_id, before.execution_arn, f"{kind} by {by}")
         return changed
+
+    def _stop_timer(self, case_id: str, execution_arn: str, cause: str) -> None:
+        try:
+            self.workflow.stop(execution_arn, cause)
+        except Exception:  # the timer's next step re-reads the case and ends
+            logger.exception("could not stop the timer", extra={"case_id": case_id})
+
+    def resolve_incident(self, incident_id: str, by: str, members: bool = True) -> Incident:
+        """Close an incident; with `members`, resolve each of its cases still in hand."""
+        incident = self.incidents.get(incident_id)
+        if not incident.is_open:
+            raise CaseConflict(incident_id, "incident is already resolved")
+        resolved = self.incidents.resolve(incident, self.clock(), by)
+        if members:
+            for case_id in incident.members:
+                try:
+                    self.resolve(case_id, by)
+                except (CaseConflict, CaseNotFound):
+                    continue  # resolved already, or gone
+        return resolved

@@ -9,6 +9,7 @@ records and the notification ledger.
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
+| an author's last post   | AUTHOR#<channel>#<id>   | AUTHOR                     |
 
 Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
 replies) to its case; conversation records map a platform conversation to the case that
@@ -63,20 +64,24 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-class CaseStore:
+class TableAdapter:
+    """Something kept in the one table: holds the DynamoDB client and the table's name."""
+
     def __init__(self, dynamodb: Any, table_name: str):
         self._db = dynamodb
         self._table = table_name
 
+
+class CaseStore(TableAdapter):
     # -- writes ------------------------------------------------------------------------
 
     def create(self, case: Case, event: Event) -> None:
         """Record a new case, its post, its conversation and its first event in one
         transaction; raise DuplicatePost if the post was recorded before."""
-        items = [_put(self._table, _case_item(case), **NEW_ITEM)]
+        items = [put_request(self._table, _case_item(case), **NEW_ITEM)]
         if case.post.conversation_id:
             conversation = _conversation_key(case.post.channel, case.post.conversation_id)
-            items.append(_put(self._table, {**conversation, "case_id": case.id}))
+            items.append(put_request(self._table, {**conversation, "case_id": case.id}))
         self._record_post(case.post.channel, case.post.id, case.id, event, items)
 
     def attach(self, case_id: str, post: Post, event: Event) -> None:
@@ -108,15 +113,15 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(self._table, dedupe, **NEW_ITEM),
+                    put_request(self._table, dedupe, **NEW_ITEM),
                     *items,
-                    _put(self._table, _event_item(case_id, event)),
+                    put_request(self._table, _event_item(case_id, event)),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
             if not any(_failed_conditions(error)):
                 raise
-            existing = _get_item(self._db, self._table, dedupe_key) or {}
+            existing = get_item(self._db, self._table, dedupe_key) or {}
             raise DuplicatePost(
                 existing.get("case_id", case_id), existing.get("acknowledgement", False)
             ) from None
@@ -130,7 +135,7 @@ class CaseStore:
         if post.in_reply_to:
             keys.append(_dedupe_key(post.channel, post.in_reply_to))
         for key in keys:
-            if (found := _get_item(self._db, self._table, key)) is not None:
+            if (found := get_item(self._db, self._table, key)) is not None:
                 return found["case_id"]
         return None
 
@@ -141,8 +146,10 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(self._table, _case_item(stored), **_unchanged_since(before.version)),
-                    *(_put(self._table, _event_item(before.id, e)) for e in events),
+                    put_request(
+                        self._table, _case_item(stored), **_unchanged_since(before.version)
+                    ),
+                    *(put_request(self._table, _event_item(before.id, e)) for e in events),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
@@ -159,11 +166,11 @@ class CaseStore:
         try:
             self._db.transact_write_items(
                 TransactItems=[
-                    _put(self._table, claim, **NEW_ITEM),
+                    put_request(self._table, claim, **NEW_ITEM),
                     {
                         "ConditionCheck": {
                             "TableName": self._table,
-                            "Key": _serialize(_case_key(case.id)),
+                            "Key": serialize(_case_key(case.id)),
                             **_unchanged_since(case.version),
                         }
                     },
@@ -182,7 +189,7 @@ class CaseStore:
         """Give the right back after a failed send, so a retry can send."""
         self._db.delete_item(
             TableName=self._table,
-            Key=_serialize(_ledger_key(case_id, tier, repeat)),
+            Key=serialize(_ledger_key(case_id, tier, repeat)),
             ConditionExpression="#state = :sending",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sending": {"S": "sending"}},
@@ -197,7 +204,7 @@ class CaseStore:
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": _serialize(_ledger_key(case_id, tier, repeat)),
+                        "Key": serialize(_ledger_key(case_id, tier, repeat)),
                         "UpdateExpression": "SET #state = :sent, message_id = :id",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": {
@@ -206,7 +213,7 @@ class CaseStore:
                         },
                     }
                 },
-                _put(self._table, _event_item(case_id, event)),
+                put_request(self._table, _event_item(case_id, event)),
             ]
         )
 
@@ -215,7 +222,7 @@ class CaseStore:
     def get(self, case_id: str) -> Case:
         if not CASE_ID.match(case_id):
             raise CaseNotFound(case_id)
-        item = _get_item(self._db, self._table, _case_key(case_id))
+        item = get_item(self._db, self._table, _case_key(case_id))
         if item is None:
             raise CaseNotFound(case_id)
         return _case_from_item(item)
@@ -251,27 +258,57 @@ class CaseStore:
         items: list[dict] = []
         while True:
             page = self._db.query(TableName=self._table, **query)
-            items.extend(_deserialize(i) for i in page.get("Items", []))
+            items.extend(deserialize(i) for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page or (max_items and len(items) >= max_items):
                 return items[:max_items] if max_items else items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class Checkpoints:
+class Checkpoints(TableAdapter):
     """Where scheduled pollers keep their place (since ids, rate-limit resets)."""
 
-    def __init__(self, dynamodb: Any, table_name: str):
-        self._db = dynamodb
-        self._table = table_name
-
     def get(self, name: str) -> dict[str, Any]:
-        item = _get_item(self._db, self._table, _checkpoint_key(name)) or {}
+        item = get_item(self._db, self._table, _checkpoint_key(name)) or {}
         return item.get("state", {})
 
     def put(self, name: str, state: dict[str, Any]) -> None:
         self._db.put_item(
-            TableName=self._table, Item=_serialize({**_checkpoint_key(name), "state": state})
+            TableName=self._table, Item=serialize({**_checkpoint_key(name), "state": state})
         )
+
+
+class AuthorContacts(TableAdapter):
+    """When each author last opened a case: a second post within a day is repeat contact."""
+
+    def previous_post_at(
+        self, channel: str, author_id: str, post_id: str, at: datetime
+    ) -> datetime | None:
+        """Note this post as the author's latest; return when their post before it came
+        (None for a first post). Asking again for the same post gives the same answer."""
+        key = serialize({"pk": f"AUTHOR#{channel}#{author_id}", "sk": "AUTHOR"})
+        try:
+            updated = self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=(
+                    "SET previous_at = if_not_exists(post_at, :none), post_at = :at, "
+                    "post_id = :post, expires_at = :expires"
+                ),
+                ConditionExpression="attribute_not_exists(post_id) OR post_id <> :post",
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":none": "",
+                        ":at": iso(at),
+                        ":post": post_id,
+                        ":expires": int((at + DEDUPE_RETENTION).timestamp()),
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+            previous = deserialize(updated["Attributes"]).get("previous_at")
+        except self._db.exceptions.ConditionalCheckFailedException:  # this post, again
+            previous = (get_item(self._db, self._table, deserialize(key)) or {}).get("previous_at")
+        return parse_iso(previous) if previous else None
 
 
 def _checkpoint_key(name: str) -> dict[str, str]:
@@ -320,6 +357,8 @@ def _case_item(case: Case) -> dict[str, Any]:
         "status": str(case.status),
         "tier": case.tier,
         "notified_tier": case.notified_tier,
+        "sentiment": case.sentiment,
+        "complaint_score": case.complaint_score,
         "version": case.version,
     }
     optional = {
@@ -329,6 +368,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "first_response_text": case.first_response_text,
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
+        "incident_id": case.incident_id,
     }
     item.update({key: value for key, value in optional.items() if value is not None})
     return item
@@ -359,6 +399,9 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         first_response_text=item.get("first_response_text"),
         resolved_at=moment("resolved_at"),
         resolved_by=item.get("resolved_by"),
+        sentiment=float(item.get("sentiment", 0)),
+        complaint_score=float(item.get("complaint_score", 0)),
+        incident_id=item.get("incident_id"),
         version=item["version"],
     )
 
@@ -390,20 +433,20 @@ def _unchanged_since(version: int) -> dict[str, Any]:
     }
 
 
-def _put(table: str, item: dict, **condition: Any) -> dict:
-    return {"Put": {"TableName": table, "Item": _serialize(item), **condition}}
+def put_request(table: str, item: dict, **condition: Any) -> dict:
+    return {"Put": {"TableName": table, "Item": serialize(item), **condition}}
 
 
-def _get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
-    found = dynamodb.get_item(TableName=table, Key=_serialize(key), ConsistentRead=True)
-    return _deserialize(found["Item"]) if "Item" in found else None
+def get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
+    found = dynamodb.get_item(TableName=table, Key=serialize(key), ConsistentRead=True)
+    return deserialize(found["Item"]) if "Item" in found else None
 
 
-def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _serializer.serialize(_to_dynamo(value)) for key, value in item.items()}
 
 
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
 
 

@@ -1,7 +1,8 @@
-"""First-pass triage: what a post wants (intent) and how pressing it is (priority).
+"""Triage: what a post wants (intent), how it feels (sentiment) and how pressing it is.
 
-A deliberately small keyword model; the measured classifier replaces it (issue 4) behind
-the same `triage()` signature.
+The complaint score comes from a trained model (`chalicelib.complaints`, measured by
+`bench/triage.py`); sentiment from VADER; the rest are rules a supervisor can read back
+in the email's reasons: every step up in priority names its cause.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chalicelib.complaints import default_model
+from chalicelib.sentiment import sentiment_scores
+
 Intent = Literal["complaint", "question", "praise", "spam", "other"]
 Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 ACTIONABLE_INTENTS = frozenset({"complaint", "question", "other"})
+
+HIGH_REACH_FOLLOWERS = 10_000
+VERY_HIGH_REACH_FOLLOWERS = 100_000
+HIGH_ENGAGEMENT = 50  # likes, reposts, replies and quotes together
+VIRAL_ENGAGEMENT = 500
+VERY_NEGATIVE = -0.5  # VADER compound
+CONFIDENT_COMPLAINT = 0.9
+PRAISE_SENTIMENT = 0.4
 
 
 def _terms(*words: str) -> re.Pattern[str]:
@@ -30,57 +43,6 @@ SPAM = _terms(
     r"click (?:here|the link)",
     r"earn \$?\d+",
     r"onlyfans",
-)
-COMPLAINT = _terms(
-    r"worst",
-    r"terrible",
-    r"awful",
-    r"horrible",
-    r"useless",
-    r"ridiculous",
-    r"unacceptable",
-    r"disappointed",
-    r"disappointing",
-    r"angry",
-    r"furious",
-    r"broken",
-    r"broke",
-    r"still waiting",
-    r"waiting for",
-    r"not working",
-    r"doesn'?t work",
-    r"does not work",
-    r"won'?t",
-    r"can'?t",
-    r"cannot",
-    r"never",
-    r"no one",
-    r"nobody",
-    r"delayed?",
-    r"cancell?ed",
-    r"lost",
-    r"missing",
-    r"late",
-    r"overcharged",
-    r"charged twice",
-    r"double charged",
-    r"refund",
-    r"crash(?:es|ed|ing)?",
-    r"outage",
-    r"down",
-    r"error",
-    r"fail(?:s|ed|ing)?",
-    r"rude",
-    r"hold for",
-    r"on hold",
-    r"wtf",
-    r"fix",
-    r"again",
-    r"hacked",
-    r"fraud",
-    r"scam(?:med)?",
-    r"stuck",
-    r"wrong",
 )
 PRAISE = _terms(
     r"thanks?",
@@ -106,23 +68,31 @@ QUESTION_START = re.compile(
 )
 URGENT = _terms(
     r"hacked",
-    r"fraud",
+    r"fraud(?:ulent)?",
     r"stolen",
     r"safety",
     r"unsafe",
-    r"injur(?:y|ed)",
-    r"lawyer",
+    r"danger(?:ous)?",
+    r"injur(?:y|ed|ies)",
+    r"lawyers?",
     r"legal",
     r"sue",
     r"lawsuit",
     r"outage",
     r"emergency",
     r"data breach",
+    r"identity theft",
 )
-HIGH = _terms(
-    r"cancel(?:l?ing)? my", r"refund", r"charged twice", r"double charged", r"switching to"
+CHURN = _terms(
+    r"cancel(?:l?ing)?(?: my)?",
+    r"refund",
+    r"charged twice",
+    r"double charged",
+    r"chargeback",
+    r"switching to",
+    r"never (?:again|buying|flying|ordering)",
+    r"close my account",
 )
-HIGH_REACH_FOLLOWERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -130,39 +100,76 @@ class Triage:
     intent: Intent
     priority: Priority
     reasons: list[str] = field(default_factory=list)
+    sentiment: float = 0.0  # VADER compound, -1..1
+    complaint_score: float = 0.0  # 0..1
 
     @property
     def actionable(self) -> bool:
         """Praise and spam open no workflow: nobody needs to be chased for them."""
         return self.intent in ACTIONABLE_INTENTS
 
+    def as_json(self) -> dict:
+        return {
+            "intent": self.intent,
+            "sentiment": self.sentiment,
+            "complaint_score": self.complaint_score,
+            "priority": self.priority,
+            "reasons": self.reasons,
+        }
 
-def triage(text: str, followers: int | None = None) -> Triage:
-    """Classify one post's text; `followers` raises the priority of loud voices."""
+
+def _found(pattern: re.Pattern[str], text: str) -> list[str]:
+    return sorted({match.group(0).lower() for match in pattern.finditer(text)})
+
+
+def triage(
+    text: str,
+    followers: int | None = None,
+    engagement: int | None = None,
+    repeat_contact: bool = False,
+) -> Triage:
+    """Classify one post. `followers` and `engagement` (likes, reposts, replies, quotes)
+    come from the channel when it gives them; `repeat_contact` says the author posted
+    another case within the last day."""
+    scores = sentiment_scores(text)
+    sentiment = round(scores.compound, 4)
+    model = default_model()
+    complaint_score = round(model.score(text, scores), 4)
+    if spam := _found(SPAM, text):
+        return Triage(
+            "spam", "low", ["looks like promotion: " + ", ".join(spam)], sentiment, complaint_score
+        )
     reasons: list[str] = []
-    complaint_terms = sorted({m.group(0).lower() for m in COMPLAINT.finditer(text)})
-    praise_terms = sorted({m.group(0).lower() for m in PRAISE.finditer(text)})
-    if SPAM.search(text):
-        return Triage("spam", "low", ["looks like promotion or spam"])
-    if complaint_terms:
+    if complaint_score >= model.threshold:
         intent: Intent = "complaint"
-        reasons.append("complaint terms: " + ", ".join(complaint_terms[:5]))
+        reasons.append(f"complaint (score {complaint_score:.2f})")
     elif "?" in text or QUESTION_START.search(text):
         intent = "question"
         reasons.append("asks a question")
-    elif praise_terms:
-        return Triage("praise", "low", ["praise: " + ", ".join(praise_terms[:5])])
+    elif sentiment >= PRAISE_SENTIMENT and (praise := _found(PRAISE, text)):
+        reason = f"praise (sentiment {sentiment:+.2f}): " + ", ".join(praise[:5])
+        return Triage("praise", "low", [reason], sentiment, complaint_score)
     else:
         intent = "other"
-    priority: Priority = "normal"
-    if urgent := sorted({m.group(0).lower() for m in URGENT.finditer(text)}):
-        priority = "urgent"
-        reasons.append("urgent terms: " + ", ".join(urgent))
-    elif high := sorted({m.group(0).lower() for m in HIGH.finditer(text)}):
-        priority = "high"
-        reasons.append("at risk of churn: " + ", ".join(high))
+    level = PRIORITIES.index("normal")
+
+    def raise_by(steps: int, reason: str) -> None:
+        nonlocal level
+        level = min(level + steps, len(PRIORITIES) - 1)
+        reasons.append(reason)
+
+    if urgent := _found(URGENT, text):
+        raise_by(len(PRIORITIES), "urgent terms: " + ", ".join(urgent))
+    if churn := _found(CHURN, text):
+        raise_by(1, "at risk of churn: " + ", ".join(churn))
+    if complaint_score >= CONFIDENT_COMPLAINT and sentiment <= VERY_NEGATIVE:
+        raise_by(1, f"angry complaint (score {complaint_score:.2f}, sentiment {sentiment:+.2f})")
     if followers is not None and followers >= HIGH_REACH_FOLLOWERS:
-        reasons.append(f"author reach: {followers:,} followers")
-        if priority == "normal":
-            priority = "high"
-    return Triage(intent, priority, reasons)
+        steps = 2 if followers >= VERY_HIGH_REACH_FOLLOWERS else 1
+        raise_by(steps, f"author reach: {followers:,} followers")
+    if engagement is not None and engagement >= HIGH_ENGAGEMENT:
+        steps = 2 if engagement >= VIRAL_ENGAGEMENT else 1
+        raise_by(steps, f"engagement: {engagement:,} likes, reposts and replies")
+    if repeat_contact:
+        raise_by(1, "repeat contact: another post from this author in the last 24 h")
+    return Triage(intent, PRIORITIES[level], reasons, sentiment, complaint_score)

@@ -237,9 +237,4 @@ def triage() -> None:
         text = line.rstrip("\n")
         if not text.strip():
             continue
-        verdict = classify(text)
-        click.echo(
-            json.dumps(
-                {"intent": verdict.intent, "priority": verdict.priority, "reasons": verdict.reasons}
-            )
-        )
+        click.echo(json.dumps(classify(text).as_json(), ensure_ascii=False))

@@ -21,6 +21,7 @@ STYLES = {
     "notified": {"fg": "yellow", "bold": True},
     "responded": {"fg": "green"},
     "resolved": {"fg": "green", "bold": True},
+    "joined incident": {"fg": "red", "bold": True},
 }
 
 
@@ -63,6 +64,9 @@ class EventPrinter:
         elif kind == "notified":
             label = f"tier {int(detail['tier'])}"
             text = f"emailed {', '.join(detail['to'])}"
+        elif kind == "joined incident":
+            label = "incident"
+            text = f'storm about "{detail["term"]}": {detail["incident_id"]}'
         elif kind in ("responded", "resolved"):
             label = kind
             tier = int(detail.get("tier", 0))

@@ -18,6 +18,9 @@ X_ACCOUNT = {
             "truncated": True,
             "extended_tweet": {"full_text": "refund me now"},
             "in_reply_to_status_id_str": None,
+            "favorite_count": 3,
+            "retweet_count": 1,
+            "reply_count": 0,
             "user": {"id_str": "5", "screen_name": "dana", "followers_count": 10},
         }
     ],
@@ -46,6 +49,12 @@ X_ACTIVITY = {
             "created_at": "2026-11-23T09:00:00.000Z",
             "conversation_id": "2",
             "referenced_tweets": [{"type": "replied_to", "id": "1"}],
+            "public_metrics": {
+                "like_count": 40,
+                "retweet_count": 12,
+                "reply_count": 5,
+                "quote_count": 1,
+            },
         },
         "includes": {
             "users": [{"id": "5", "username": "dana", "public_metrics": {"followers_count": 4}}]

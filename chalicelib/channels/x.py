@@ -33,11 +33,25 @@ class V1User(PlatformModel):
     followers_count: int | None = None
 
 
+class V1Counts(PlatformModel):
+    """Engagement counts on an X post (v1.1 names)."""
+
+    favorite_count: int | None = None
+    retweet_count: int | None = None
+    reply_count: int | None = None
+    quote_count: int | None = None
+
+    @property
+    def engagement(self) -> int | None:
+        counts = [self.favorite_count, self.retweet_count, self.reply_count, self.quote_count]
+        return sum(c for c in counts if c) if any(c is not None for c in counts) else None
+
+
 class V1ExtendedTweet(PlatformModel):
     full_text: str
 
 
-class V1Tweet(PlatformModel):
+class V1Tweet(V1Counts):
     id_str: str
     created_at: str
     text: str | None = None
@@ -96,6 +110,17 @@ class V2User(PlatformModel):
     public_metrics: V2Metrics | None = None
 
 
+class V2PostMetrics(PlatformModel):
+    like_count: int = 0
+    retweet_count: int = 0
+    reply_count: int = 0
+    quote_count: int = 0
+
+    @property
+    def engagement(self) -> int:
+        return self.like_count + self.retweet_count + self.reply_count + self.quote_count
+
+
 class V2Reference(PlatformModel):
     type: str
     id: str
@@ -108,6 +133,7 @@ class V2Post(PlatformModel):
     created_at: datetime | None = None
     conversation_id: str | None = None
     referenced_tweets: list[V2Reference] = []
+    public_metrics: V2PostMetrics | None = None
 
 
 class V2DirectMessage(PlatformModel):
@@ -179,6 +205,7 @@ def _account_activity(body: AccountActivity, brand_ids: frozenset[str]) -> Deliv
                 created_at=parsedate_to_datetime(tweet.created_at),
                 url=f"https://x.com/{tweet.user.screen_name}/status/{tweet.id_str}",
                 in_reply_to=tweet.in_reply_to_status_id_str,
+                engagement=tweet.engagement,
                 author=Author(
                     id=tweet.user.id_str,
                     handle=f"@{tweet.user.screen_name}",
@@ -260,6 +287,7 @@ def v2_post(post: V2Post, users: dict[str, V2User], brands: frozenset[str]) -> P
         url=f"https://x.com/{handle}/status/{post.id}",
         conversation_id=post.conversation_id,
         in_reply_to=replied_to,
+        engagement=post.public_metrics.engagement if post.public_metrics else None,
         author=Author(id=post.author_id, handle=f"@{handle}", followers=_followers(author)),
         from_brand=post.author_id in brands,
     )

@@ -21,7 +21,7 @@ from chalicelib.store import Checkpoints
 
 logger = Logger(child=True)
 PAGE_SIZE = 100
-TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "referenced_tweets"]
+TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "referenced_tweets", "public_metrics"]
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.policy import DEFAULT_POLICY_PATH
 from infra.local import LocalStack
 from tests.e2e.stack import API_TOKEN, CHANNEL_SETTINGS, GENERIC_SECRET, TIME_SCALE, Api, free_port
+
+# The default policy, with storms small and quick enough to raise in a test (1 s of wall
+# time at TIME_SCALE 3600).
+STORMS = """[storms]
+threshold = 4
+window = "1h"
+notify = ["crisis-team@example.com"]
+"""
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +26,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _stack(tmp_path_factory: pytest.TempPathFactory):
+    policy = tmp_path_factory.mktemp("policy") / "policy.toml"
+    default = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    policy.write_text(default[: default.index("[storms]")] + STORMS, encoding="utf-8")
     local = LocalStack(
+        policy=policy,
         port=free_port(),
         time_scale=TIME_SCALE,
         outbox=tmp_path_factory.mktemp("outbox"),

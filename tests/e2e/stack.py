@@ -141,7 +141,7 @@ def make_post(text: str, channel: str = "x", **fields: Any) -> dict[str, Any]:
         "text": text,
         "created_at": datetime.now(UTC).isoformat(),
         "url": f"https://example.com/{channel}/{post_id}",
-        "author": {"id": "u-1", "handle": "@customer", "followers": 120},
+        "author": {"id": f"u-{uuid.uuid4().hex[:8]}", "handle": "@customer", "followers": 120},
         **fields,
     }
 
@@ -150,15 +150,15 @@ def case_of(post: dict[str, Any]) -> str:
     return case_id_for(post["channel"], post["id"])
 
 
-def sent_emails(case_id: str) -> list[Message]:
-    """Emails SES accepted for a case, read back from moto."""
+def sent_emails(case_id: str, header: str = "X-Escalator-Case") -> list[Message]:
+    """Emails SES accepted for a case (or, by header, an incident), read back from moto."""
     from moto.ses.models import ses_backends
 
     messages = [
         email.message_from_string(m.raw_data, policy=email.policy.default)
         for m in list(ses_backends[ACCOUNT][REGION].sent_messages)
     ]
-    return [m for m in messages if m["X-Escalator-Case"] == case_id]
+    return [m for m in messages if m[header] == case_id]
 
 
 def executions(stack: LocalStack, case_id: str) -> list[dict[str, Any]]:

@@ -68,8 +68,10 @@ def test_complaint_answered_before_its_first_deadline_gets_no_email(api, stack):
     post = make_post(COMPLAINT)
     api.send(post)
     case_id = case_of(post)
-    case = api.wait_for_case(case_id, until=lambda c: c["status"] == "open")
-    assert case["tier"] == 0
+    case = api.wait_for_case(
+        case_id, until=lambda c: "timer started" in [e["kind"] for e in c["events"]]
+    )
+    assert (case["status"], case["tier"]) == ("open", 0)
 
     response = api.agent("POST", f"/cases/{case_id}/respond", json={"by": "maria"})
 

@@ -28,7 +28,11 @@ def new_case(stack, opened_at: datetime, time_scale: float = 1.0) -> Case:
     post = Post.model_validate(make_post(COMPLAINT))
     verdict = triage(post.text)
     case = Case.open(
-        post, verdict, service.policy.for_case("x", verdict.intent), opened_at, time_scale
+        post,
+        verdict,
+        service.policy.for_case("x", verdict.intent, verdict.priority),
+        opened_at,
+        time_scale,
     )
     service.store.create(case, Event(opened_at, "opened", "test"))
     return case

@@ -24,7 +24,13 @@ def open_case(
         }
     )
     verdict = triage(text)
-    return Case.open(post, verdict, POLICY.for_case(channel, verdict.intent), OPENED, time_scale)
+    return Case.open(
+        post,
+        verdict,
+        POLICY.for_case(channel, verdict.intent, verdict.priority),
+        OPENED,
+        time_scale,
+    )
 
 
 def test_case_ids_are_stable_valid_execution_names_and_distinct_per_channel():
@@ -81,3 +87,17 @@ def test_respond_and_resolve_end_the_escalation_once():
     assert resolved.status is Status.RESOLVED
     with pytest.raises(CaseConflict, match="already resolved"):
         resolved.resolved(OPENED, "kim")
+
+
+def test_an_urgent_case_starts_at_the_policy_tier_at_once_and_keeps_the_gaps_after_it():
+    case = open_case("my account was hacked and money was stolen from my card")
+    assert case.priority == "urgent"
+    assert (case.tier, case.notified_tier) == (1, 1)  # tier 1 passed over, never emailed
+    assert case.next_tier.number == 2
+    assert case.next_deadline == OPENED  # at once
+    assert case.deadline(case.tiers[2]) == OPENED + timedelta(hours=2)  # 4 h - 2 h
+
+
+def test_a_case_knows_its_triage_scores():
+    case = open_case("my order is missing, terrible")
+    assert case.complaint_score >= 0.5 and case.sentiment < 0

@@ -25,4 +25,5 @@ def test_triage_reads_lines_and_writes_json_lines():
     assert result.exit_code == 0
     verdicts = [json.loads(line) for line in result.output.splitlines()]
     assert [v["intent"] for v in verdicts] == ["complaint", "praise"]
-    assert set(verdicts[0]) == {"intent", "priority", "reasons"}
+    assert set(verdicts[0]) == {"intent", "sentiment", "complaint_score", "priority", "reasons"}
+    assert verdicts[0]["complaint_score"] >= 0.5 and verdicts[0]["sentiment"] < 0

@@ -21,7 +21,11 @@ def make_case() -> Case:
     )
     verdict = triage(post.text)
     return Case.open(
-        post, verdict, load_policy().for_case("facebook", verdict.intent), OPENED, time_scale=1800
+        post,
+        verdict,
+        load_policy().for_case("facebook", verdict.intent, verdict.priority),
+        OPENED,
+        time_scale=1800,
     )
 
 
@@ -65,3 +69,20 @@ def test_one_readable_line_per_event_in_policy_time():
     assert "+ 4:00" in lines[1] and "tier 1" in lines[1]
     assert "emailed care-agents@example.com" in lines[1]
     assert "by sam, after tier 1" in lines[2]
+
+
+def test_a_case_joining_an_incident_says_what_the_storm_is_about():
+    case = make_case()
+    lines: list[str] = []
+    EventPrinter(lambda case_id: case, echo=lines.append)(
+        {
+            "case_id": case.id,
+            "kind": "joined incident",
+            "at": OPENED.isoformat(),
+            "by": "storm",
+            "detail": {"incident_id": "incident-0123456789abcdef0123", "term": "outage"},
+        }
+    )
+    assert len(lines) == 1
+    assert "incident" in lines[0]
+    assert 'storm about "outage": incident-0123456789abcdef0123' in lines[0]

@@ -21,8 +21,9 @@ def render(text: str = HOSTILE, tier_number: int = 1):
             "author": {"id": "a", "handle": "@angry", "followers": 12345},
         }
     )
-    verdict = triage(text, 12345)
-    case = Case.open(post, verdict, load_policy().for_case("x", verdict.intent), OPENED)
+    verdict = triage(text)
+    rule = load_policy().for_case("x", verdict.intent, verdict.priority)
+    case = Case.open(post, verdict, rule, OPENED)
     for _ in range(tier_number):
         case = case.advanced()
     tier = case.tiers[tier_number - 1]

@@ -37,7 +37,7 @@ def test_the_default_policy_is_the_documented_one():
     policy = load_policy(DEFAULT_POLICY_PATH)
 
     def tiers(channel: str, intent: str) -> list[int]:
-        return [tier.after for tier in policy.for_case(channel, intent).tiers]
+        return [tier.after for tier in policy.for_case(channel, intent, "normal").tiers]
 
     assert tiers("x", "complaint") == [3600, 7200, 14400]
     assert tiers("facebook", "complaint") == [4 * 3600, 8 * 3600, 24 * 3600]
@@ -45,7 +45,7 @@ def test_the_default_policy_is_the_documented_one():
     assert tiers("x", "question")[0] > tiers("x", "complaint")[0]
     assert tiers("facebook", "question")[0] > tiers("facebook", "complaint")[0]
     assert tiers("x", "praise") == tiers("facebook", "spam") == []
-    assert policy.for_case("telegram", "complaint").name == "default"
+    assert policy.for_case("telegram", "complaint", "normal").name == "default"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -176,3 +176,65 @@ def test_an_acknowledgement_template_fills_in_the_handle_only(tmp_path, template
     assert any(
         p.startswith("policy[0] ('default').acknowledge: ") and problem in p for p in problems(path)
     ), problems(path)
+
+
+def test_policies_match_on_priority_too(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[[policy]]
+name = "urgent"
+match = { priority = ["urgent"] }
+tiers = [ { after = "15m", notify = ["lead@example.com"] } ]
+
+[[policy]]
+name = "default"
+tiers = [ { after = "4h", notify = ["a@example.com"] } ]
+""",
+    )
+    policy = load_policy(path)
+    assert policy.for_case("x", "complaint", "urgent").name == "urgent"
+    assert policy.for_case("x", "complaint", "high").name == "default"
+
+
+def test_urgent_cases_can_only_start_at_a_tier_that_exists(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[[policy]]
+name = "default"
+urgent_starts_at = 3
+tiers = [
+  { after = "1h", notify = ["a@example.com"] },
+  { after = "2h", notify = ["b@example.com"] },
+]
+""",
+    )
+    assert problems(path) == [
+        "policy[0] ('default'): urgent_starts_at: there is no tier 3 (this policy has 2)"
+    ]
+
+
+def test_storms_are_checked_like_the_rest(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[[policy]]
+name = "default"
+
+[storms]
+threshold = 1
+window = "soon"
+notify = []
+""",
+    )
+    found = problems(path)
+    assert any(p.startswith("storms.threshold:") for p in found)
+    assert any(p.startswith("storms.window: expected a duration") for p in found)
+    assert any(p.startswith("storms.notify:") for p in found)
+
+
+def test_the_default_policy_groups_storms_and_starts_urgent_complaints_at_tier_two():
+    policy = load_policy()
+    assert policy.storms is not None and policy.storms.threshold >= 2
+    assert policy.for_case("x", "complaint", "urgent").urgent_starts_at == 2

@@ -1,0 +1,83 @@
+"""How good and how fast is complaint detection? Measured on the ACL 2019 complaints data.
+
+    .venv/bin/python bench/triage.py [--data ../shared/data/complaints-data.csv]
+
+Stratified 10-fold cross-validation: each fold's model is trained by
+`training/complaints.py` (scikit-learn) on nine tenths, exported, and scores the held-out
+tenth in pure Python, exactly as the Lambda would. Prints macro-F1 and the complaint
+class's precision, recall and F1 over all posts, and over the posts addressed to a brand
+alone (the part that is hard: the rest are random tweets), then the time `triage()`
+takes per post (VADER, the model and the rules) and the model alone, p50 and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from chalicelib.complaints import DEFAULT_MODEL_PATH, default_model
+from chalicelib.sentiment import sentiment_scores
+from chalicelib.triage import triage
+from training.complaints import DEFAULT_DATA, cross_validate, load_labelled
+
+PAPER_MACRO_F1 = 0.79  # Preoţiuc-Pietro et al. (ACL 2019), best model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--folds", type=int, default=10)
+    arguments = parser.parse_args()
+    texts, labels, addressed = load_labelled(arguments.data)
+    started = time.perf_counter()
+    predicted = (cross_validate(texts, labels, addressed, arguments.folds) >= 0.5).astype(int)
+    elapsed = time.perf_counter() - started
+
+    print(f"{platform.machine()}, Python {platform.python_version()}, {date.today()}")
+    print(
+        f"{len(texts):,} posts ({labels.sum():,} complaints), {arguments.folds}-fold "
+        f"stratified cross-validation in {elapsed:.0f} s\n"
+    )
+    print("| posts | macro-F1 | complaint precision | complaint recall | complaint F1 |")
+    print("|---|---|---|---|---|")
+    for name, subset in (("all", slice(None)), ("addressed to a brand", addressed)):
+        truth, guess = labels[subset], predicted[subset]
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            truth, guess, average="binary", zero_division=0
+        )
+        macro = f1_score(truth, guess, average="macro")
+        print(
+            f"| {name} ({len(truth):,}) | {macro:.3f} | {precision:.3f} | {recall:.3f} | {f1:.3f} |"
+        )
+    print(f"| paper, best model (all) | {PAPER_MACRO_F1:.2f} | | | |\n")
+
+    model = default_model()
+    sentiment = [sentiment_scores(text) for text in texts]  # loads VADER's lexicon
+    triage(texts[0])
+    print("| per post | p50 | p99 |")
+    print("|---|---|---|")
+    for name, work in (
+        ("complaint model", lambda i: model.score(texts[i], sentiment[i])),
+        ("triage() (VADER, model, rules)", lambda i: triage(texts[i])),
+    ):
+        timings = []
+        for i in range(len(texts)):
+            start = time.perf_counter()
+            work(i)
+            timings.append((time.perf_counter() - start) * 1000)
+        cuts = statistics.quantiles(timings, n=100)
+        print(f"| {name} | {cuts[49]:.3f} ms | {cuts[98]:.3f} ms |")
+    print(f"\nmodel file: {DEFAULT_MODEL_PATH.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Storm counters and incidents in the case table.
+
+| item                          | pk                   | sk                 |
+|-------------------------------|----------------------|--------------------|
+| a term: recent complaints     | STORM#<term>         | TERM               |
+| incident                      | INCIDENT#<id>        | INCIDENT           |
+| incident's crisis email claim | INCIDENT#<id>        | NOTIFY             |
+
+A term item holds a string set of `<epoch milliseconds>|<case id>` (adding the same case
+twice, for a redelivered post, changes nothing; old ones are pruned) and the id of the
+term's open incident, if any: one call per term counts a complaint and finds its
+incident. The incident id is set with a condition, so when two batches cross the
+threshold together only one opens the incident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.incidents import INCIDENT_ID, Incident, IncidentStatus
+from chalicelib.store import (
+    NEW_ITEM,
+    TableAdapter,
+    deserialize,
+    get_item,
+    iso,
+    parse_iso,
+    put_request,
+    serialize,
+)
+
+
+class IncidentNotFound(LookupError):
+    def __init__(self, incident_id: str):
+        super().__init__(f"no incident with id {incident_id!r}")
+
+
+class IncidentStore(TableAdapter):
+    def record_complaint(
+        self, term: str, case_id: str, at: datetime, window: float
+    ) -> tuple[list[str], str | None]:
+        """Count a complaint under a term. Returns the cases using the term within
+        `window` seconds of `at` (this one included) and the term's open incident."""
+        epoch, span = int(at.timestamp() * 1000), int(window * 1000)  # milliseconds
+        updated = self._db.update_item(
+            TableName=self._table,
+            Key=serialize(_term_key(term)),
+            UpdateExpression="ADD members :member SET expires_at = :expires",
+            ExpressionAttributeValues={
+                ":member": {"SS": [f"{epoch}|{case_id}"]},
+                ":expires": {"N": str((epoch + 3 * span) // 1000)},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        item = deserialize(updated["Attributes"])
+        recent, stale = set(), []
+        for member in item["members"]:
+            stamp, _, case = member.partition("|")
+            if abs(epoch - int(stamp)) < span:
+                recent.add(case)
+            elif epoch - int(stamp) > 2 * span:
+                stale.append(member)
+        if stale:  # keep the item small; a later complaint prunes what this one misses
+            self._db.update_item(
+                TableName=self._table,
+                Key=serialize(_term_key(term)),
+                UpdateExpression="DELETE members :stale",
+                ExpressionAttributeValues={":stale": {"SS": stale}},
+            )
+        return sorted(recent), item.get("incident_id")
+
+    def create(self, incident: Incident) -> bool:
+        """Open the incident unless its term has one open already (then False)."""
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": serialize(_term_key(incident.term)),
+                            "UpdateExpression": "SET incident_id = :id",
+                            "ConditionExpression": "attribute_not_exists(incident_id)",
+                            "ExpressionAttributeValues": {":id": {"S": incident.id}},
+                        }
+                    },
+                    put_request(self._table, _incident_item(incident), **NEW_ITEM),
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def open_incident_for(self, term: str) -> str | None:
+        return (get_item(self._db, self._table, _term_key(term)) or {}).get("incident_id")
+
+    def join(self, incident_id: str, case_id: str) -> Incident:
+        """Add a case to an incident's members; returns the incident as it is now."""
+        updated = self._db.update_item(
+            TableName=self._table,
+            Key=serialize(_incident_key(incident_id)),
+            UpdateExpression="ADD members :case",
+            ExpressionAttributeValues={":case": {"SS": [case_id]}},
+            ReturnValues="ALL_NEW",
+        )
+        return _incident_from_item(deserialize(updated["Attributes"]))
+
+    def get(self, incident_id: str) -> Incident:
+        item = None
+        if INCIDENT_ID.match(incident_id):
+            item = get_item(self._db, self._table, _incident_key(incident_id))
+        if item is None:
+            raise IncidentNotFound(incident_id)
+        return _incident_from_item(item)
+
+    def list(self, status: IncidentStatus, limit: int = 100) -> list[Incident]:
+        page = self._db.query(
+            TableName=self._table,
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status",
+            ExpressionAttributeValues={":status": {"S": f"INCIDENTS#{status}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [_incident_from_item(deserialize(item)) for item in page.get("Items", [])]
+
+    def resolve(self, incident: Incident, at: datetime, by: str) -> Incident:
+        """Close the incident; its term may open a new one from now on."""
+        resolved = incident.resolved(at, by)
+        self._db.transact_write_items(
+            TransactItems=[
+                put_request(
+                    self._table,
+                    _incident_item(resolved),
+                    ConditionExpression="#status = :open",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":open": {"S": str(IncidentStatus.OPEN)}},
+                ),
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": serialize(_term_key(incident.term)),
+                        "UpdateExpression": "REMOVE incident_id",
+                        "ConditionExpression": "incident_id = :id",
+                        "ExpressionAttributeValues": {":id": {"S": incident.id}},
+                    }
+                },
+            ]
+        )
+        return resolved
+
+    def claim_notification(self, incident_id: str, now: datetime) -> bool:
+        """The one right to send the incident's crisis email; False if taken before."""
+        claim = {**_incident_key(incident_id, "NOTIFY"), "state": "sending", "claimed_at": iso(now)}
+        try:
+            self._db.put_item(TableName=self._table, Item=serialize(claim), **NEW_ITEM)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_notification(self, incident_id: str) -> None:
+        self._db.delete_item(
+            TableName=self._table, Key=serialize(_incident_key(incident_id, "NOTIFY"))
+        )
+
+    def confirm_notification(self, incident_id: str, message_id: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=serialize(_incident_key(incident_id, "NOTIFY")),
+            UpdateExpression="SET #state = :sent, message_id = :id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}},
+        )
+
+
+def _term_key(term: str) -> dict[str, str]:
+    return {"pk": f"STORM#{term}", "sk": "TERM"}
+
+
+def _incident_key(incident_id: str, sk: str = "INCIDENT") -> dict[str, str]:
+    return {"pk": f"INCIDENT#{incident_id}", "sk": sk}
+
+
+def _incident_item(incident: Incident) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **_incident_key(incident.id),
+        "gsi1pk": f"INCIDENTS#{incident.status}",
+        "gsi1sk": f"{iso(incident.opened_at)}#{incident.id}",
+        "id": incident.id,
+        "term": incident.term,
+        "opened_at": iso(incident.opened_at),
+        "status": str(incident.status),
+        "members": set(incident.members),
+    }
+    if incident.resolved_at:
+        item["resolved_at"] = iso(incident.resolved_at)
+        item["resolved_by"] = incident.resolved_by
+    return item
+
+
+def _incident_from_item(item: dict[str, Any]) -> Incident:
+    return Incident(
+        id=item["id"],
+        term=item["term"],
+        opened_at=parse_iso(item["opened_at"]),
+        members=tuple(sorted(item.get("members", []))),
+        status=IncidentStatus(item["status"]),
+        resolved_at=parse_iso(item["resolved_at"]) if "resolved_at" in item else None,
+        resolved_by=item.get("resolved_by"),
+    )
