@@ -21,7 +21,6 @@ from chalicelib.sentiment import SentimentScores
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("models") / "complaints.json"
 
-_RUNS_OF_SPACE = re.compile(r"\s\s+")
 _HANDLE = re.compile(r"@\w+")
 _WORD = re.compile(r"[@\w][\w']*")
 _LINK = re.compile(r"https?://\S+")
@@ -47,16 +46,18 @@ def shape_features(text: str, addressed: bool) -> tuple[float, ...]:
     )
 
 
-def _character_ngrams(text: str) -> Iterable[str]:
+def _character_ngrams(text: str) -> list[str]:
     """1- to 5-grams within space-padded words (scikit-learn's `char_wb`)."""
-    for word in _RUNS_OF_SPACE.sub(" ", normalise_words(text)).split():
+    grams: list[str] = []
+    for word in normalise_words(text).split():
         padded = f" {word} "
+        length = len(padded)
         for n in range(1, 6):
-            if len(padded) <= n:
-                yield padded
+            if length <= n:  # a short word counts once, whole
+                grams.append(padded)
                 break
-            for start in range(len(padded) - n + 1):
-                yield padded[start : start + n]
+            grams.extend([padded[start : start + n] for start in range(length - n + 1)])
+    return grams
 
 
 def _word_ngrams(text: str) -> Iterable[str]:
@@ -81,13 +82,13 @@ class _TextModel:
         self.weights = spec["weights"]
 
     def probability(self, text: str) -> float:
-        counts = Counter(term for term in self.terms(text) if term in self.weights)
         dot = square = 0.0
-        for term, count in counts.items():
-            idf, weight = self.weights[term]
-            value = (1 + math.log(count)) * idf
-            dot += value * weight
-            square += value * value
+        for term, count in Counter(self.terms(text)).items():
+            if (known := self.weights.get(term)) is not None:
+                idf, weight = known
+                value = (1 + math.log(count)) * idf
+                dot += value * weight
+                square += value * value
         return _sigmoid(self.intercept + (dot / math.sqrt(square) if square else 0.0))
 
 
