@@ -7,7 +7,6 @@ from chalice import Chalice, Response
 from chalicelib import components
 from chalicelib.api import (
     AgentAction,
-    IncidentAction,
     bearer_token_error,
     case_json,
     error,
@@ -182,11 +181,11 @@ def get_incident(incident_id: str) -> Response:
 def resolve_incident(incident_id: str) -> Response:
     if denied := _authorized():
         return denied
-    body = parse_action(app.current_request.raw_body, IncidentAction)
-    if not isinstance(body, IncidentAction):
+    body = parse_action(app.current_request.raw_body)
+    if not isinstance(body, AgentAction):
         return body
     try:
-        incident = components.escalator().resolve_incident(incident_id, body.by, body.members)
+        incident = components.escalator().resolve_incident(incident_id, body.by)
     except IncidentNotFound as missing:
         return error(404, str(missing))
     except CaseConflict as conflict:

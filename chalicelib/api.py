@@ -96,17 +96,11 @@ def incident_json(incident: Incident) -> dict[str, Any]:
 
 
 class AgentAction(BaseModel):
-    """The optional body of POST /cases/{id}/respond|resolve."""
+    """The optional body of POST /cases/{id}/respond|resolve and /incidents/{id}/resolve."""
 
     model_config = ConfigDict(extra="forbid")
 
     by: str = Field(default="agent", min_length=1, max_length=128)
-
-
-class IncidentAction(AgentAction):
-    """The optional body of POST /incidents/{id}/resolve: `members` resolves its cases too."""
-
-    members: bool = True
 
 
 def parse_action(body: bytes | None, model: type[AgentAction] = AgentAction) -> Any:

@@ -1,9 +1,10 @@
 """Is this post a complaint? A trained model scored in pure Python (no numpy in the Lambda).
 
 `training/complaints.py` fits the model offline and writes `models/complaints.json`; this
-module reproduces its arithmetic exactly: two logistic regressions over character n-grams
-and words, whose probabilities a small gradient-boosted tree ensemble weighs together
-with VADER's sentiment, the post's shape and whether it is addressed to the brand.
+module reproduces its arithmetic (to the 7 significant digits the file keeps): two
+logistic regressions over character n-grams and words, whose probabilities a small
+gradient-boosted tree ensemble weighs together with VADER's sentiment, the post's shape
+and whether it is addressed to the brand.
 """
 
 from __future__ import annotations

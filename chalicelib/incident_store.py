@@ -7,14 +7,15 @@
 | incident's crisis email claim | INCIDENT#<id>        | NOTIFY             |
 
 A term item holds a string set of `<epoch milliseconds>|<case id>` (adding the same case
-twice, for a redelivered post, changes nothing; old ones are pruned) and the id of the
-term's open incident, if any: one call per term counts a complaint and finds its
-incident. The incident id is set with a condition, so when two batches cross the
+twice, for a redelivered post, changes nothing; old ones are pruned now and then) and
+the id of the term's open incident, if any: one call per term counts a complaint and
+finds its incident. The incident id is set with a condition, so when two batches cross the
 threshold together only one opens the incident.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from chalicelib.store import (
     NEW_ITEM,
     TableAdapter,
     deserialize,
+    failed_conditions,
     get_item,
     iso,
     parse_iso,
@@ -87,22 +89,33 @@ class IncidentStore(TableAdapter):
                     put_request(self._table, _incident_item(incident), **NEW_ITEM),
                 ]
             )
-        except self._db.exceptions.TransactionCanceledException:
-            return False
+        except self._db.exceptions.TransactionCanceledException as error:
+            if any(failed_conditions(error)):
+                return False
+            raise  # a conflict with another write: the record is retried
         return True
 
     def open_incident_for(self, term: str) -> str | None:
         return (get_item(self._db, self._table, _term_key(term)) or {}).get("incident_id")
 
-    def join(self, incident_id: str, case_id: str) -> Incident:
-        """Add a case to an incident's members; returns the incident as it is now."""
-        updated = self._db.update_item(
-            TableName=self._table,
-            Key=serialize(_incident_key(incident_id)),
-            UpdateExpression="ADD members :case",
-            ExpressionAttributeValues={":case": {"SS": [case_id]}},
-            ReturnValues="ALL_NEW",
-        )
+    def join(self, incident_id: str, case_id: str) -> Incident | None:
+        """Add a case to an open incident's members; returns the incident as it is now,
+        or None if it was resolved meanwhile."""
+        try:
+            updated = self._db.update_item(
+                TableName=self._table,
+                Key=serialize(_incident_key(incident_id)),
+                UpdateExpression="ADD members :case",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":case": {"SS": [case_id]},
+                    ":open": {"S": str(IncidentStatus.OPEN)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
         return _incident_from_item(deserialize(updated["Attributes"]))
 
     def get(self, incident_id: str) -> Incident:
@@ -124,29 +137,42 @@ class IncidentStore(TableAdapter):
         )
         return [_incident_from_item(deserialize(item)) for item in page.get("Items", [])]
 
-    def resolve(self, incident: Incident, at: datetime, by: str) -> Incident:
-        """Close the incident; its term may open a new one from now on."""
-        resolved = incident.resolved(at, by)
-        self._db.transact_write_items(
-            TransactItems=[
-                put_request(
-                    self._table,
-                    _incident_item(resolved),
-                    ConditionExpression="#status = :open",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":open": {"S": str(IncidentStatus.OPEN)}},
+    def resolve(self, incident_id: str, at: datetime, by: str) -> Incident | None:
+        """Close the incident; returns it as closed, with every member that joined up to
+        that moment, or None if it was not open. From then on its term may open a new one."""
+        try:
+            updated = self._db.update_item(
+                TableName=self._table,
+                Key=serialize(_incident_key(incident_id)),
+                UpdateExpression=(
+                    "SET #status = :resolved, gsi1pk = :listed, resolved_at = :at, "
+                    "resolved_by = :by"
                 ),
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": serialize(_term_key(incident.term)),
-                        "UpdateExpression": "REMOVE incident_id",
-                        "ConditionExpression": "incident_id = :id",
-                        "ExpressionAttributeValues": {":id": {"S": incident.id}},
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":resolved": str(IncidentStatus.RESOLVED),
+                        ":listed": f"INCIDENTS#{IncidentStatus.RESOLVED}",
+                        ":open": str(IncidentStatus.OPEN),
+                        ":at": iso(at),
+                        ":by": by,
                     }
-                },
-            ]
-        )
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
+        resolved = _incident_from_item(deserialize(updated["Attributes"]))
+        # Unless the term's counter expired meanwhile: then nothing points at the incident.
+        with suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key=serialize(_term_key(resolved.term)),
+                UpdateExpression="REMOVE incident_id",
+                ConditionExpression="incident_id = :id",
+                ExpressionAttributeValues={":id": {"S": resolved.id}},
+            )
         return resolved
 
     def claim_notification(self, incident_id: str, now: datetime) -> bool:
@@ -159,8 +185,13 @@ class IncidentStore(TableAdapter):
         return True
 
     def release_notification(self, incident_id: str) -> None:
+        """Give the claim back after SES refused the email, so a retry can send it."""
         self._db.delete_item(
-            TableName=self._table, Key=serialize(_incident_key(incident_id, "NOTIFY"))
+            TableName=self._table,
+            Key=serialize(_incident_key(incident_id, "NOTIFY")),
+            ConditionExpression="#state = :sending",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}},
         )
 
     def confirm_notification(self, incident_id: str, message_id: str) -> None:

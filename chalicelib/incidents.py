@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -74,6 +74,3 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.status is IncidentStatus.OPEN
-
-    def resolved(self, at: datetime, by: str) -> Incident:
-        return replace(self, status=IncidentStatus.RESOLVED, resolved_at=at, resolved_by=by)

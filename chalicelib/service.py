@@ -144,7 +144,7 @@ class Escalator:
         except DuplicatePost as duplicate:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
-            return self._carry_on(case)  # finish what a crash may have cut short
+            return self._carry_on(case, retry=True)  # finish what a crash cut short
         if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
             self._acknowledge(case, rule.acknowledge)
         logger.info(
@@ -158,12 +158,12 @@ class Escalator:
         )
         return self._carry_on(case)
 
-    def _carry_on(self, case: Case) -> Case:
+    def _carry_on(self, case: Case, retry: bool = False) -> Case:
         """A recorded case's next steps: a complaint may join a storm's incident (whose
         one email goes out if it has not); otherwise an open case's timer starts. Each
         step is safe to repeat."""
         if case.is_open and case.intent == "complaint" and not case.incident_id:
-            case = self._join_storm(case) or case
+            case = self._join_storm(case, retry) or case
         if case.incident_id:
             self._notify_incident(self.incidents.get(case.incident_id))
             return case
@@ -177,7 +177,7 @@ class Escalator:
         before = self.contacts.previous_post_at(post.channel, post.author.id, post.id, now)
         return before is not None and abs(now - before) * self.time_scale <= REPEAT_CONTACT
 
-    def _join_storm(self, case: Case) -> Case | None:
+    def _join_storm(self, case: Case, retry: bool) -> Case | None:
         """Count the complaint under each of its terms; when one has reached the storm
         threshold, the case joins that term's incident (opening it if need be) and stops
         escalating by itself. Returns the case as joined, or None."""
@@ -190,16 +190,34 @@ class Escalator:
                 term, case.id, case.opened_at, window
             )
             if incident_id is None and len(members) >= storms.threshold:
-                incident = Incident.open(term, self.clock(), members)
-                if self.incidents.create(incident):
-                    for member in incident.members:
-                        if member != case.id:
-                            self._link(self.store.get(member), incident)
-                    return self._link(case, incident)
+                incident = self._open_incident(term, case, members, storms.threshold)
+                if incident is not None:
+                    return self._link_all(case, incident)
                 incident_id = self.incidents.open_incident_for(term)
-            if incident_id is not None:
-                return self._link(case, self.incidents.join(incident_id, case.id))
+            incident = incident_id and self.incidents.join(incident_id, case.id)
+            if incident:
+                return self._link_all(case, incident) if retry else self._link(case, incident)
         return None
+
+    def _open_incident(
+        self, term: str, case: Case, members: list[str], threshold: int
+    ) -> Incident | None:
+        """Open an incident for the term with the complaints still in hand and in no other
+        incident; None if they are too few, or someone else opened one first."""
+        others = [self.store.get(member) for member in members if member != case.id]
+        grouped = [case.id, *(c.id for c in others if c.is_open and not c.incident_id)]
+        if len(grouped) < threshold:
+            return None
+        incident = Incident.open(term, self.clock(), grouped)
+        return incident if self.incidents.create(incident) else None
+
+    def _link_all(self, case: Case, incident: Incident) -> Case:
+        """Link the case to its incident, and every member not linked yet: on a retry,
+        this may be the opener, stopped half-way the first time."""
+        for member in incident.members:
+            if member != case.id:
+                self._link(self.store.get(member), incident)
+        return self._link(case, incident)
 
     def _link(self, case: Case, incident: Incident) -> Case:
         """Make the case part of the incident: its own escalation ends there."""
@@ -224,6 +242,8 @@ class Escalator:
         """The crisis tier's one email about the incident: the first member to get here
         sends it, the others find it claimed."""
         now = self.clock()
+        if self.policy.storms is None:  # storms switched off since: nobody to tell
+            return
         if not self.incidents.claim_notification(incident.id, now):
             return
         cases = [self.store.get(member) for member in incident.members]
@@ -407,16 +427,15 @@ class Escalator:
         except Exception:  # the timer's next step re-reads the case and ends
             logger.exception("could not stop the timer", extra={"case_id": case_id})
 
-    def resolve_incident(self, incident_id: str, by: str, members: bool = True) -> Incident:
-        """Close an incident; with `members`, resolve each of its cases still in hand."""
-        incident = self.incidents.get(incident_id)
-        if not incident.is_open:
+    def resolve_incident(self, incident_id: str, by: str) -> Incident:
+        """Close an incident and resolve each of its cases still in hand."""
+        resolved = self.incidents.resolve(incident_id, self.clock(), by)
+        if resolved is None:
+            self.incidents.get(incident_id)  # IncidentNotFound if there is none
             raise CaseConflict(incident_id, "incident is already resolved")
-        resolved = self.incidents.resolve(incident, self.clock(), by)
-        if members:
-            for case_id in incident.members:
-                try:
-                    self.resolve(case_id, by)
-                except (CaseConflict, CaseNotFound):
-                    continue  # resolved already, or gone
+        for case_id in resolved.members:
+            try:
+                self.resolve(case_id, by)
+            except (CaseConflict, CaseNotFound):
+                continue  # resolved already, or gone
         return resolved

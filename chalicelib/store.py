@@ -119,7 +119,7 @@ class CaseStore(TableAdapter):
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            if not any(_failed_conditions(error)):
+            if not any(failed_conditions(error)):
                 raise
             existing = get_item(self._db, self._table, dedupe_key) or {}
             raise DuplicatePost(
@@ -153,7 +153,7 @@ class CaseStore(TableAdapter):
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            if any(_failed_conditions(error)):
+            if any(failed_conditions(error)):
                 raise ConcurrentChange(before.id) from None
             raise
         return stored
@@ -177,7 +177,7 @@ class CaseStore(TableAdapter):
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            claimed, changed = [*_failed_conditions(error), False, False][:2]
+            claimed, changed = [*failed_conditions(error), False, False][:2]
             if changed:
                 raise ConcurrentChange(case.id) from None
             if claimed:
@@ -318,7 +318,7 @@ def _checkpoint_key(name: str) -> dict[str, str]:
 # -- item mapping ---------------------------------------------------------------------------
 
 
-def _failed_conditions(error: Any) -> list[bool]:
+def failed_conditions(error: Any) -> list[bool]:
     """Per item of a cancelled transaction: did its condition fail?"""
     reasons = error.response.get("CancellationReasons", [])
     return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]

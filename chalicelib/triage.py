@@ -134,13 +134,14 @@ def triage(
     scores = sentiment_scores(text)
     sentiment = round(scores.compound, 4)
     model = default_model()
-    complaint_score = round(model.score(text, scores), 4)
+    score = model.score(text, scores)
+    complaint_score = round(score, 4)
     if spam := _found(SPAM, text):
         return Triage(
             "spam", "low", ["looks like promotion: " + ", ".join(spam)], sentiment, complaint_score
         )
     reasons: list[str] = []
-    if complaint_score >= model.threshold:
+    if score >= model.threshold:
         intent: Intent = "complaint"
         reasons.append(f"complaint (score {complaint_score:.2f})")
     elif "?" in text or QUESTION_START.search(text):

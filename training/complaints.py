@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,10 @@ def _export_trees(ensemble: HistGradientBoostingClassifier) -> dict:
     return {"baseline": float(ensemble._baseline_prediction[0][0]), "trees": trees}
 
 
+Reference = Callable[[Sequence[str], np.ndarray], np.ndarray]
+"""scikit-learn's own complaint probabilities for posts (and their addressed flags)."""
+
+
 def fit(
     texts: Sequence[str], labels: np.ndarray, addressed: np.ndarray, threshold: float = 0.5
 ) -> dict:
@@ -128,43 +132,65 @@ def fit(
     Raises AssertionError if the exported model, scored in pure Python, strays from
     scikit-learn's own probabilities on the training posts.
     """
+    model, reference = fit_with_reference(texts, labels, addressed, threshold)
+    check_export(ComplaintModel(model), texts, addressed, reference(texts, addressed))
+    return model
+
+
+def fit_with_reference(
+    texts: Sequence[str], labels: np.ndarray, addressed: np.ndarray, threshold: float = 0.5
+) -> tuple[dict, Reference]:
+    """The JSON-ready model, and scikit-learn's scorer for it: what the export must match."""
     texts = list(texts)
-    sentiment = [sentiment_scores(text) for text in texts]
     inner = StratifiedKFold(5, shuffle=True, random_state=SEED)
-    held_out_columns, fitted_columns, exported = [], [], []
+    held_out_columns, fitted, exported = [], [], []
     for name, vectoriser, c in _text_models():
         matrix = vectoriser.fit_transform(texts)
         regression = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+        # The ensemble learns from probabilities for posts whose labels the regression
+        # did not see, as it will meet them in use.
         held_out = cross_val_predict(regression, matrix, labels, cv=inner, method="predict_proba")
         held_out_columns.append(held_out[:, 1])
-        regression.fit(matrix, labels)
-        fitted_columns.append(regression.predict_proba(matrix)[:, 1])
+        fitted.append((vectoriser, regression.fit(matrix, labels)))
         exported.append(_export_text_model(name, vectoriser, regression))
-    extra = np.array(
-        [
-            [*scores.as_features(), *shape_features(text, bool(to_brand))]
-            for text, scores, to_brand in zip(texts, sentiment, addressed, strict=True)
-        ],
-        dtype=np.float64,
-    )
     ensemble = HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.05, max_depth=3, min_samples_leaf=20, random_state=SEED
-    ).fit(np.column_stack([*held_out_columns, extra]), labels)
+    ).fit(np.column_stack([*held_out_columns, _other_features(texts, addressed)]), labels)
     model = {
         "format": 1,
         "threshold": threshold,
         "text_models": exported,
         "ensemble": _export_trees(ensemble),
     }
-    expected = ensemble.predict_proba(np.column_stack([*fitted_columns, extra]))[:, 1]
-    _check_export(ComplaintModel(model), texts, sentiment, addressed, expected)
-    return model
+
+    def reference(posts: Sequence[str], to_brand: np.ndarray) -> np.ndarray:
+        posts = list(posts)
+        columns = [r.predict_proba(v.transform(posts))[:, 1] for v, r in fitted]
+        features = np.column_stack([*columns, _other_features(posts, to_brand)])
+        return ensemble.predict_proba(features)[:, 1]
+
+    return model, reference
 
 
-def _check_export(model: ComplaintModel, texts, sentiment, addressed, expected) -> None:
+def _other_features(texts: Sequence[str], addressed: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            [*sentiment_scores(text).as_features(), *shape_features(text, bool(to_brand))]
+            for text, to_brand in zip(texts, addressed, strict=True)
+        ],
+        dtype=np.float64,
+    )
+
+
+def check_export(
+    model: ComplaintModel, texts: Sequence[str], addressed: np.ndarray, expected: np.ndarray
+) -> None:
     """The pure-Python scorer must agree with scikit-learn (up to the stored rounding)."""
     scores = np.array(
-        [model.score(*post) for post in zip(texts, sentiment, addressed.tolist(), strict=True)]
+        [
+            model.score(text, sentiment_scores(text), bool(to_brand))
+            for text, to_brand in zip(texts, addressed, strict=True)
+        ]
     )
     worst = int(np.argmax(np.abs(scores - expected)))
     assert abs(scores[worst] - expected[worst]) < 1e-6, (
