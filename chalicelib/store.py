@@ -284,7 +284,9 @@ class AuthorContacts(TableAdapter):
         self, channel: str, author_id: str, post_id: str, at: datetime
     ) -> datetime | None:
         """Note this post as the author's latest; return when their post before it came
-        (None for a first post). Asking again for the same post gives the same answer."""
+        (None for a first post). Asking again for the same post gives the same answer,
+        unless another post of theirs came in between (then a redelivered older post is
+        taken for the latest: only the next post's repeat-contact flag can suffer)."""
         key = serialize({"pk": f"AUTHOR#{channel}#{author_id}", "sk": "AUTHOR"})
         try:
             updated = self._db.update_item(
