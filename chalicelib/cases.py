@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from chalicelib.calendars import BusinessCalendar
 from chalicelib.policy import EscalationPolicy
 from chalicelib.posts import Post
 from chalicelib.triage import Triage
@@ -77,6 +78,7 @@ class Case:
     sentiment: float = 0.0  # VADER compound of the opening post, -1..1
     complaint_score: float = 0.0
     incident_id: str | None = None  # the storm this case is part of, if any
+    calendar: BusinessCalendar | None = None  # tiers count its opening hours only, if set
     version: int = 0  # bumped by every stored change: the store's optimistic lock
 
     @classmethod
@@ -87,6 +89,7 @@ class Case:
         policy: EscalationPolicy,
         now: datetime,
         time_scale: float = 1.0,
+        calendar: BusinessCalendar | None = None,
     ) -> Case:
         needs_workflow = triage.actionable and bool(policy.tiers)
         start = policy.urgent_starts_at if triage.priority == "urgent" else None
@@ -111,6 +114,7 @@ class Case:
             notified_tier=skipped if needs_workflow else 0,
             sentiment=triage.sentiment,
             complaint_score=triage.complaint_score,
+            calendar=calendar,
         )
 
     @property
@@ -122,7 +126,13 @@ class Case:
         return self.tiers[self.tier] if self.tier < len(self.tiers) else None
 
     def deadline(self, tier: Tier) -> datetime:
-        return self.opened_at + timedelta(seconds=tier.after_seconds / self.time_scale)
+        """When the tier is due: `after` policy seconds from opening, counted in the
+        calendar's opening hours if the case has one (policy time runs `time_scale`
+        times faster than the wall clock from the moment the case opened)."""
+        if self.calendar is None:
+            return self.opened_at + timedelta(seconds=tier.after_seconds / self.time_scale)
+        policy_deadline = self.calendar.add(self.opened_at, tier.after_seconds)
+        return self.opened_at + (policy_deadline - self.opened_at) / self.time_scale
 
     @property
     def next_deadline(self) -> datetime | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval
 from chalicelib.posts import ChannelName
 from chalicelib.triage import Intent, Priority
 
@@ -68,6 +71,43 @@ Duration = Annotated[int, BeforeValidator(parse_duration)]
 EmailAddress = Annotated[str, AfterValidator(_email)]
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"expected an IANA time zone like 'Europe/London', got {value!r}"
+        ) from None
+    return value
+
+
+def _interval(value: str) -> str:
+    parse_interval(value)
+    return value
+
+
+Interval = Annotated[str, AfterValidator(_interval)]
+
+
+class CalendarSpec(BaseModel):
+    """When a team is at work: `hours` per weekday (mon..sun), in `timezone`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: Annotated[str, AfterValidator(_time_zone)]
+    hours: dict[Literal[WEEKDAYS], Interval | list[Interval]]
+    holidays: list[date] = []
+
+    @model_validator(mode="after")
+    def _open_sometimes(self) -> CalendarSpec:
+        if not any(self.hours.values()):
+            raise ValueError("hours: a calendar needs opening hours on at least one weekday")
+        return self
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar.from_spec(self.model_dump(mode="json"))
+
+
 class TierSpec(BaseModel):
     """One tier: if nobody has responded `after` this long, email `notify`."""
 
@@ -109,6 +149,9 @@ class EscalationPolicy(BaseModel):
     acknowledge: Annotated[str, AfterValidator(_reply_template)] | None = None
     """A public reply to send on X when a case opens (off unless set): `{handle}` is the
     customer's handle."""
+    calendar: str | None = None
+    """Count `after` durations in this calendar's opening hours only (default: around
+    the clock)."""
     urgent_starts_at: Annotated[int, Field(ge=1)] | None = None
     """Urgent cases skip the tiers before this one: it is emailed at once, and the later
     tiers keep their distance from it."""
@@ -146,6 +189,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
+    calendars: dict[Annotated[str, Field(min_length=1)], CalendarSpec] = {}
     storms: Storms | None = None
 
     @model_validator(mode="after")
@@ -160,12 +204,22 @@ class Policy(BaseModel):
                     f"policy[{index}] ({rule.name!r}) has no `match`, so it fits every case and "
                     f"the policies after it could never apply; move it last"
                 )
+        for index, rule in enumerate(self.policy):
+            if rule.calendar is not None and rule.calendar not in self.calendars:
+                known = ", ".join(sorted(self.calendars)) or "none defined"
+                raise ValueError(
+                    f"policy[{index}] ({rule.name!r}).calendar: no calendar {rule.calendar!r} "
+                    f"(calendars: {known})"
+                )
         if not self.policy[-1].match.is_catch_all:
             raise ValueError(
                 "the last policy must have no `match`: it is the default for cases no other "
                 "policy fits"
             )
         return self
+
+    def calendar_for(self, rule: EscalationPolicy) -> BusinessCalendar | None:
+        return self.calendars[rule.calendar].calendar() if rule.calendar else None
 
     def for_case(self, channel: str, intent: str, priority: str) -> EscalationPolicy:
         return next(rule for rule in self.policy if rule.match.fits(channel, intent, priority))

@@ -126,7 +126,8 @@ class Escalator:
             post.text, post.author.followers, post.engagement, self._repeat_contact(post, now)
         )
         rule = self.policy.for_case(post.channel, verdict.intent, verdict.priority)
-        case = Case.open(post, verdict, rule, now, self.time_scale)
+        calendar = self.policy.calendar_for(rule)
+        case = Case.open(post, verdict, rule, now, self.time_scale, calendar)
         opened = Event(
             now,
             "opened",
@@ -137,6 +138,7 @@ class Escalator:
                 "policy": rule.name,
                 "status": str(case.status),
                 "starts_at_tier": case.tier + 1 if case.tier else None,
+                "calendar": rule.calendar,
             },
         )
         try:

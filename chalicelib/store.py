@@ -30,6 +30,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from chalicelib.calendars import BusinessCalendar
 from chalicelib.cases import (
     CASE_ID,
     Case,
@@ -371,6 +372,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
         "incident_id": case.incident_id,
+        "calendar": case.calendar and case.calendar.as_spec(),
     }
     item.update({key: value for key, value in optional.items() if value is not None})
     return item
@@ -404,6 +406,7 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         sentiment=float(item.get("sentiment", 0)),
         complaint_score=float(item.get("complaint_score", 0)),
         incident_id=item.get("incident_id"),
+        calendar=BusinessCalendar.from_spec(item["calendar"]) if "calendar" in item else None,
         version=item["version"],
     )
 

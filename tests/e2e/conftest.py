@@ -8,13 +8,39 @@ from chalicelib.policy import DEFAULT_POLICY_PATH
 from infra.local import LocalStack
 from tests.e2e.stack import API_TOKEN, CHANNEL_SETTINGS, GENERIC_SECRET, TIME_SCALE, Api, free_port
 
-# The default policy, with storms small and quick enough to raise in a test (1 s of wall
-# time at TIME_SCALE 3600).
-STORMS = """[storms]
+# The default policy, with a few of the tests' own before its catch-all, and storms
+# small and quick enough to raise in a test (1 s of wall time at TIME_SCALE 3600).
+TEST_POLICIES = """
+[[policy]]
+name = "office-hours"
+match = { channel = ["office"] }
+calendar = "lunchtime"
+tiers = [ { after = "1h", notify = ["office@example.com"] } ]
+
+"""
+TEST_SECTIONS = """
+[calendars.lunchtime]
+timezone = "UTC"
+[calendars.lunchtime.hours]
+mon = "12:00-13:00"
+tue = "12:00-13:00"
+wed = "12:00-13:00"
+thu = "12:00-13:00"
+fri = "12:00-13:00"
+sat = "12:00-13:00"
+sun = "12:00-13:00"
+
+[storms]
 threshold = 4
 window = "1h"
 notify = ["crisis-team@example.com"]
 """
+
+
+def with_test_policies(default: str) -> str:
+    catch_all = default.index('[[policy]]\nname = "default"')
+    storms = default.index("[storms]")
+    return default[:catch_all] + TEST_POLICIES + default[catch_all:storms] + TEST_SECTIONS
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
 def _stack(tmp_path_factory: pytest.TempPathFactory):
     policy = tmp_path_factory.mktemp("policy") / "policy.toml"
     default = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    policy.write_text(default[: default.index("[storms]")] + STORMS, encoding="utf-8")
+    policy.write_text(with_test_policies(default), encoding="utf-8")
     local = LocalStack(
         policy=policy,
         port=free_port(),

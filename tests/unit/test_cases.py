@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.calendars import BusinessCalendar
 from chalicelib.cases import Case, CaseConflict, Status, case_id_for
 from chalicelib.policy import load_policy
 from chalicelib.posts import Post
@@ -101,3 +102,27 @@ def test_an_urgent_case_starts_at_the_policy_tier_at_once_and_keeps_the_gaps_aft
 def test_a_case_knows_its_triage_scores():
     case = open_case("my order is missing, terrible")
     assert case.complaint_score >= 0.5 and case.sentiment < 0
+
+
+def test_with_a_calendar_tiers_count_opening_hours_only_in_policy_time():
+    office = BusinessCalendar.from_spec(
+        {"timezone": "UTC", "hours": {"mon": "09:00-17:00", "tue": "09:00-17:00"}}
+    )
+    monday_4pm = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    post = Post.model_validate(
+        {
+            "id": "9",
+            "channel": "x",
+            "text": "my order is missing, terrible",
+            "created_at": monday_4pm.isoformat(),
+            "author": {"id": "a", "handle": "@a"},
+        }
+    )
+    verdict = triage(post.text)
+    rule = POLICY.for_case("x", verdict.intent, verdict.priority)
+    case = Case.open(post, verdict, rule, monday_4pm, calendar=office)
+    # 1 h: 16:00-17:00 Monday. 2 h: 1 h Monday + 1 h Tuesday from 09:00.
+    assert case.deadline(case.tiers[0]) == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert case.deadline(case.tiers[1]) == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    fast = Case.open(post, verdict, rule, monday_4pm, time_scale=3600, calendar=office)
+    assert fast.deadline(fast.tiers[1]) == monday_4pm + timedelta(seconds=18 * 3600 / 3600)

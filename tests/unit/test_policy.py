@@ -238,3 +238,52 @@ def test_the_default_policy_groups_storms_and_starts_urgent_complaints_at_tier_t
     policy = load_policy()
     assert policy.storms is not None and policy.storms.threshold >= 2
     assert policy.for_case("x", "complaint", "urgent").urgent_starts_at == 2
+
+
+OFFICE_POLICY = """
+[calendars.office]
+timezone = "Europe/London"
+hours = { mon = "09:00-17:30", tue = ["09:00-12:00", "13:00-17:30"], fri = "09:00-16:00" }
+holidays = [2026-12-25]
+
+[[policy]]
+name = "default"
+calendar = "office"
+tiers = [ { after = "1h", notify = ["a@example.com"] } ]
+"""
+
+
+def test_a_policy_can_count_in_a_calendar_s_opening_hours(tmp_path):
+    policy = load_policy(write(tmp_path, OFFICE_POLICY))
+    calendar = policy.calendar_for(policy.policy[0])
+    assert calendar.timezone == "Europe/London"
+    assert [len(day) for day in calendar.hours] == [1, 2, 0, 0, 1, 0, 0]
+    assert policy.calendar_for(policy.policy[0].model_copy(update={"calendar": None})) is None
+
+
+def test_calendars_are_checked_and_referenced_ones_must_exist(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[calendars.office]
+timezone = "Mars/Olympus"
+hours = { mon = "17:00-09:00", funday = "09:00-10:00" }
+
+[calendars.closed]
+timezone = "UTC"
+hours = {}
+
+[[policy]]
+name = "default"
+calendar = "shop"
+""",
+    )
+    found = problems(path)
+    assert any(p.startswith("calendars.office.timezone: expected an IANA time zone") for p in found)
+    assert any(p.startswith("calendars.office.hours.mon") and "close after" in p for p in found)
+    assert any(p.startswith("calendars.office.hours.funday") for p in found)
+    assert any("at least one weekday" in p for p in found)
+    path = write(tmp_path, OFFICE_POLICY.replace('calendar = "office"', 'calendar = "shop"'))
+    assert problems(path) == [
+        "policy[0] ('default').calendar: no calendar 'shop' (calendars: office)"
+    ]
