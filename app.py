@@ -96,7 +96,7 @@ def poll_x_mentions(event):
 @app.lambda_function(name="escalate")
 @logger.inject_lambda_context
 def escalate(event, context):
-    return components.escalator().escalate(event["case_id"]).as_output()
+    return components.escalator().escalate(event["case_id"], event.get("round", 0)).as_output()
 
 
 # -- agent API ----------------------------------------------------------------------------
@@ -140,9 +140,15 @@ def get_case(case_id: str) -> Response:
 def act_on_case(case_id: str, action: str) -> Response:
     if denied := _authorized():
         return denied
-    actions = {"respond": components.escalator().respond, "resolve": components.escalator().resolve}
+    escalator = components.escalator()
+    actions = {
+        "respond": escalator.respond,
+        "acknowledge": escalator.claim,
+        "pause": escalator.pause,
+        "resolve": escalator.resolve,
+    }
     if action not in actions:
-        return error(404, f"no action {action!r}; try {' or '.join(actions)}")
+        return error(404, f"no action {action!r}; try {', '.join(actions)}")
     body = parse_action(app.current_request.raw_body)
     if not isinstance(body, AgentAction):
         return body

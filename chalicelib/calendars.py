@@ -118,3 +118,39 @@ def parse_interval(text: str) -> tuple[time, time]:
     if end <= start:
         raise ValueError(f"opening hours must close after they open, got {text!r}")
     return start, end
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily stretch when a recipient list is not emailed unless it is urgent, such as
+    `22:00-07:00` (it may cross midnight), in `timezone`."""
+
+    timezone: str
+    hours: str
+
+    def _bounds(self) -> tuple[time, time]:
+        starts, ends = (time.fromisoformat(part.strip()) for part in self.hours.split("-"))
+        return starts, ends
+
+    def end_after(self, moment: datetime) -> datetime | None:
+        """If `moment` is in quiet hours, when they end (UTC); else None."""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        starts, ends = self._bounds()
+        for day in (local.date() - timedelta(days=1), local.date()):
+            begin = datetime.combine(day, starts, zone)
+            end = datetime.combine(day + timedelta(days=1 if ends <= starts else 0), ends, zone)
+            if begin <= local < end:
+                return end.astimezone(UTC)
+        return None
+
+
+def parse_quiet_hours(text: str) -> str:
+    """`"22:00-07:00"`: a start and an end that differ (the end may be the next day)."""
+    try:
+        starts, ends = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ValueError(f'expected quiet hours like "22:00-07:00", got {text!r}') from None
+    if starts == ends:
+        raise ValueError(f"quiet hours must end at another time than they start, got {text!r}")
+    return text

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.calendars import BusinessCalendar
+from chalicelib.calendars import BusinessCalendar, QuietHours
 from chalicelib.policy import EscalationPolicy
 from chalicelib.posts import Post
 from chalicelib.triage import Triage
 
 
 class Status(StrEnum):
-    OPEN = "open"  # nobody has responded yet: the timer runs
+    OPEN = "open"  # nobody has responded yet: the timer runs (unless paused)
     RESPONDED = "responded"  # first response given: escalation over
     RESOLVED = "resolved"  # done
     DISMISSED = "dismissed"  # praise, spam: recorded, never escalated
@@ -33,6 +33,7 @@ class Tier:
     number: int  # 1-based
     after_seconds: int  # policy time from opening
     notify: tuple[str, ...]
+    quiet_hours: QuietHours | None = None  # its emails wait these out, unless urgent
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,13 @@ def case_id_for(channel: str, post_id: str) -> str:
     Step Functions execution name."""
     digest = hashlib.sha256(f"{channel}\0{post_id}".encode()).hexdigest()[:20]
     return f"{channel}-{digest}"
+
+
+def whole_seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds to wait (Step Functions waits whole seconds), rounded down: the timer
+    wakes up to a second early and the escalate step waits out the rest, so emails leave
+    on the deadline, not up to a second after it."""
+    return max(0, math.floor((moment - now).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,16 @@ class Case:
     complaint_score: float = 0.0
     incident_id: str | None = None  # the storm this case is part of, if any
     calendar: BusinessCalendar | None = None  # tiers count its opening hours only, if set
+    claim_seconds: int = 30 * 60  # how long a claim holds further tiers (policy time)
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    repeat_every: int = 0  # policy seconds between repeats of the last tier's email
+    repeat_times: int = 0
+    repeats_due: int = 0  # repeat deadlines passed unanswered
+    repeats_sent: int = 0  # repeat emails out
+    paused_at: datetime | None = None  # waiting on the customer: the clock is stopped
+    paused_seconds: float = 0.0  # policy time spent paused, added to every deadline
+    timer_round: int = 0  # bumped whenever the timer restarts (resume, reopen)
     version: int = 0  # bumped by every stored change: the store's optimistic lock
 
     @classmethod
@@ -95,7 +113,12 @@ class Case:
         start = policy.urgent_starts_at if triage.priority == "urgent" else None
         head_start = policy.tiers[start - 1].after if start else 0
         tiers = tuple(
-            Tier(number, max(0, spec.after - head_start), tuple(spec.notify))
+            Tier(
+                number,
+                max(0, spec.after - head_start),
+                tuple(spec.notify),
+                QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None,
+            )
             for number, spec in enumerate(policy.tiers, start=1)
         )
         skipped = start - 1 if start else 0  # urgent: earlier tiers passed over, unemailed
@@ -115,6 +138,9 @@ class Case:
             sentiment=triage.sentiment,
             complaint_score=triage.complaint_score,
             calendar=calendar,
+            claim_seconds=policy.claim_window,
+            repeat_every=policy.repeat.every if policy.repeat else 0,
+            repeat_times=policy.repeat.times if policy.repeat else 0,
         )
 
     @property
@@ -126,42 +152,147 @@ class Case:
         return self.tiers[self.tier] if self.tier < len(self.tiers) else None
 
     def deadline(self, tier: Tier) -> datetime:
-        """When the tier is due: `after` policy seconds from opening, counted in the
-        calendar's opening hours if the case has one (policy time runs `time_scale`
-        times faster than the wall clock from the moment the case opened)."""
+        """When the tier is due."""
+        return self._after_policy_time(tier.after_seconds)
+
+    def _after_policy_time(self, seconds: float) -> datetime:
+        """The wall-clock moment when `seconds` of policy time (plus the time spent paused)
+        have passed since opening, counted in the calendar's opening hours if the case
+        has one. Policy time runs `time_scale` times faster than the wall clock from the
+        moment the case opened."""
+        seconds += self.paused_seconds
         if self.calendar is None:
-            return self.opened_at + timedelta(seconds=tier.after_seconds / self.time_scale)
-        policy_deadline = self.calendar.add(self.opened_at, tier.after_seconds)
-        return self.opened_at + (policy_deadline - self.opened_at) / self.time_scale
+            return self.opened_at + timedelta(seconds=seconds / self.time_scale)
+        return self.wall_time(self.calendar.add(self.opened_at, seconds))
+
+    def policy_time(self, moment: datetime) -> datetime:
+        """The policy clock's reading at a wall-clock moment (what calendars and quiet
+        hours are read against)."""
+        return self.opened_at + (moment - self.opened_at) * self.time_scale
+
+    def wall_time(self, policy_moment: datetime) -> datetime:
+        return self.opened_at + (policy_moment - self.opened_at) / self.time_scale
 
     @property
     def next_deadline(self) -> datetime | None:
-        tier = self.next_tier
-        return self.deadline(tier) if tier and self.is_open else None
+        """The next tier's deadline, or the last tier's next repeat; held back to the end
+        of a claim. None when answered, paused, part of an incident or all done."""
+        if not self.is_open or self.paused_at or self.incident_id or not self.tiers:
+            return None
+        if (tier := self.next_tier) is not None:
+            due = self.deadline(tier)
+        elif self.repeats_due < self.repeat_times:
+            last = self.tiers[-1].after_seconds
+            due = self._after_policy_time(last + self.repeat_every * (self.repeats_due + 1))
+        else:
+            return None
+        if self.claimed_until and self.claimed_until > due:
+            return self.claimed_until
+        return due
 
     def is_due(self, now: datetime) -> bool:
         deadline = self.next_deadline
         return deadline is not None and now >= deadline
 
     def seconds_until_next_deadline(self, now: datetime) -> int | None:
-        """Whole seconds to wait (Step Functions waits whole seconds), rounded down: the
-        timer wakes up to a second early and the escalate step waits out the rest, so
-        emails leave on the deadline, not up to a second after it. None when nothing
-        is left to wait for."""
+        """Whole seconds to the next deadline (see `whole_seconds_until`); None when
+        nothing is left to wait for."""
         deadline = self.next_deadline
-        if deadline is None:
-            return None
-        return max(0, math.floor((deadline - now).total_seconds()))
+        return None if deadline is None else whole_seconds_until(deadline, now)
 
     def policy_time_since_opened(self, now: datetime) -> timedelta:
         """How long the customer has waited, in policy time (what people read)."""
         return (now - self.opened_at) * self.time_scale
 
     def advanced(self) -> Case:
-        return replace(self, tier=self.tier + 1)
+        """The deadline passed: the next tier is due, or the last tier's next repeat."""
+        if self.next_tier is not None:
+            return replace(self, tier=self.tier + 1)
+        return replace(self, repeats_due=self.repeats_due + 1)
 
-    def notified(self, tier: int) -> Case:
-        return replace(self, notified_tier=max(self.notified_tier, tier))
+    @property
+    def unsent(self) -> tuple[Tier, int] | None:
+        """The email owed: (tier, repeat number), or None."""
+        if self.notified_tier < self.tier:
+            return self.tiers[self.tier - 1], 0
+        if self.repeats_sent < self.repeats_due:
+            return self.tiers[-1], self.repeats_due
+        return None
+
+    def sent(self, tier: Tier, repeat: int) -> Case:
+        if repeat:
+            return replace(self, repeats_sent=max(self.repeats_sent, repeat))
+        return replace(self, notified_tier=max(self.notified_tier, tier.number))
+
+    def quiet_until(self, tier: Tier, now: datetime) -> datetime | None:
+        """When the tier's quiet hours end, if it is in them now and the case is not urgent."""
+        if tier.quiet_hours is None or self.priority == "urgent":
+            return None
+        end = tier.quiet_hours.end_after(self.policy_time(now))
+        return self.wall_time(end) if end else None
+
+    def claimed(self, now: datetime, by: str) -> Case:
+        if not self.is_open:
+            raise CaseConflict(self.id, f"case is {self.status}: nothing to claim")
+        until = now + timedelta(seconds=self.claim_seconds / self.time_scale)
+        return replace(self, claimed_by=by, claimed_until=until)
+
+    def paused(self, now: datetime) -> Case:
+        if not self.is_open or self.paused_at:
+            reason = "paused already" if self.paused_at else f"{self.status}: nothing to pause"
+            raise CaseConflict(self.id, f"case is {reason}")
+        return replace(self, paused_at=now, execution_arn=None)
+
+    def resumed(self, now: datetime) -> Case:
+        """The customer answered: the clock runs on with the time that was left."""
+        start, end = self.policy_time(self.paused_at), self.policy_time(now)
+        if self.calendar is None:
+            spent = (end - start).total_seconds()
+        else:
+            spent = self.calendar.open_seconds(start, end)
+        return replace(
+            self,
+            paused_at=None,
+            paused_seconds=self.paused_seconds + spent,
+            timer_round=self.timer_round + 1,
+            execution_arn=None,
+        )
+
+    def may_reopen(self, now: datetime, within_seconds: int) -> bool:
+        return (
+            self.status is Status.RESOLVED
+            and self.resolved_at is not None
+            and (now - self.resolved_at) * self.time_scale <= timedelta(seconds=within_seconds)
+        )
+
+    def reopened(self, now: datetime) -> Case:
+        """A fresh clock: tiers, repeats, claims and responses start over."""
+        return replace(
+            self,
+            status=Status.OPEN,
+            opened_at=now,
+            tier=0,
+            notified_tier=0,
+            repeats_due=0,
+            repeats_sent=0,
+            first_response_at=None,
+            first_response_by=None,
+            first_response_text=None,
+            resolved_at=None,
+            resolved_by=None,
+            claimed_by=None,
+            claimed_until=None,
+            paused_at=None,
+            paused_seconds=0.0,
+            incident_id=None,
+            timer_round=self.timer_round + 1,
+            execution_arn=None,
+        )
+
+    @property
+    def timer_name(self) -> str:
+        """The execution's name: one per case and round, so a restarted timer is new."""
+        return self.id if self.timer_round == 0 else f"{self.id}-r{self.timer_round}"
 
     def joined(self, incident_id: str) -> Case:
         return replace(self, incident_id=incident_id)

@@ -43,9 +43,10 @@ def _templates() -> Any:
 
 
 def escalation_email(
-    case: Case, tier: Tier, now: datetime, sender: str, base_url: str
+    case: Case, tier: Tier, now: datetime, sender: str, base_url: str, repeat: int = 0
 ) -> EmailMessage:
-    """The email for one tier of one case, as a multipart text + HTML message."""
+    """The email for one tier of one case (or its `repeat`-th reminder), as a multipart
+    text + HTML message."""
     waited = format_duration(case.policy_time_since_opened(now).total_seconds())
     following = case.tiers[tier.number] if tier.number < len(case.tiers) else None
     context = {
@@ -60,18 +61,25 @@ def escalation_email(
         "next_in": following and format_duration(following.after_seconds - tier.after_seconds),
         "told_before": [t for t in case.tiers if t.number < tier.number],
         "case_url": f"{base_url.rstrip('/')}/cases/{case.id}",
+        "repeat": repeat,
     }
     message = EmailMessage()
+    reminder = f" (reminder {repeat})" if repeat else ""
     message["Subject"] = (
         f"[{context['channel']} {case.intent} · {case.priority}] tier {tier.number}/"
-        f'{len(case.tiers)} · {waited} unanswered · "{excerpt(case.post.text, SUBJECT_EXCERPT)}"'
+        f"{len(case.tiers)}{reminder} · {waited} unanswered · "
+        f'"{excerpt(case.post.text, SUBJECT_EXCERPT)}"'
     )
     message["From"] = sender
     message["To"] = ", ".join(tier.notify)
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(idstring=f"{case.id}.{tier.number}", domain="escalator")
+    message["Message-ID"] = make_msgid(
+        idstring=f"{case.id}.{case.timer_round}.{tier.number}.{repeat}", domain="escalator"
+    )
     message["X-Escalator-Case"] = case.id
     message["X-Escalator-Tier"] = str(tier.number)
+    if repeat:
+        message["X-Escalator-Repeat"] = str(repeat)
     message.set_content(_templates().get_template("escalation.txt.j2").render(context))
     message.add_alternative(
         _templates().get_template("escalation.html.j2").render(context), subtype="html"

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval
+from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
 from chalicelib.posts import ChannelName
 from chalicelib.triage import Intent, Priority
 
@@ -108,6 +108,15 @@ class CalendarSpec(BaseModel):
         return BusinessCalendar.from_spec(self.model_dump(mode="json"))
 
 
+class QuietSpec(BaseModel):
+    """When a tier's people are not emailed unless the case is urgent: `22:00-07:00`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: Annotated[str, AfterValidator(_time_zone)]
+    hours: Annotated[str, AfterValidator(parse_quiet_hours)]
+
+
 class TierSpec(BaseModel):
     """One tier: if nobody has responded `after` this long, email `notify`."""
 
@@ -115,6 +124,16 @@ class TierSpec(BaseModel):
 
     after: Duration
     notify: Annotated[list[EmailAddress], Field(min_length=1)]
+    quiet_hours: QuietSpec | None = None
+
+
+class RepeatSpec(BaseModel):
+    """The last tier is emailed again `every` so long, at most `times` times."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every: Duration
+    times: Annotated[int, Field(ge=1, le=100)]
 
 
 class Match(BaseModel):
@@ -152,6 +171,9 @@ class EscalationPolicy(BaseModel):
     calendar: str | None = None
     """Count `after` durations in this calendar's opening hours only (default: around
     the clock)."""
+    claim_window: Duration = 30 * 60
+    """How long acknowledging (claiming) a case holds its further tiers."""
+    repeat: RepeatSpec | None = None
     urgent_starts_at: Annotated[int, Field(ge=1)] | None = None
     """Urgent cases skip the tiers before this one: it is emailed at once, and the later
     tiers keep their distance from it."""
@@ -191,6 +213,8 @@ class Policy(BaseModel):
     policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
     calendars: dict[Annotated[str, Field(min_length=1)], CalendarSpec] = {}
     storms: Storms | None = None
+    reopen_within: Duration = 7 * 24 * 3600
+    """A customer post in a resolved case's conversation within this long reopens it."""
 
     @model_validator(mode="after")
     def _ends_with_one_catch_all(self) -> Policy:

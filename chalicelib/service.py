@@ -13,7 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.cases import Case, CaseConflict, CaseNotFound, ConcurrentChange, Event
+from chalicelib.cases import (
+    Case,
+    CaseConflict,
+    CaseNotFound,
+    ConcurrentChange,
+    Event,
+    Status,
+    whole_seconds_until,
+)
 from chalicelib.channels.x_replies import ReplyFailed, XReplier
 from chalicelib.emails import EmailRejected, Mailer, escalation_email, incident_email
 from chalicelib.incident_store import IncidentStore
@@ -42,9 +50,15 @@ class EscalationStep:
     case_id: str
     wait_seconds: int
     done: bool
+    timer_round: int = 0
 
     def as_output(self) -> dict:
-        return {"case_id": self.case_id, "wait_seconds": self.wait_seconds, "done": self.done}
+        return {
+            "case_id": self.case_id,
+            "round": self.timer_round,
+            "wait_seconds": self.wait_seconds,
+            "done": self.done,
+        }
 
 
 @dataclass
@@ -72,23 +86,56 @@ class Escalator:
             case = self.store.get(thread)
             if case.takes_follow_ups:
                 return self._follow_up(case, post)
+            if case.may_reopen(post.received_at or self.clock(), self.policy.reopen_within):
+                return self._reopen(case, post)
         return self.open_case(post)
 
     def _follow_up(self, case: Case, post: Post) -> Case:
+        """The customer wrote again in the thread: on the trail, and if the case was
+        waiting on them, its clock resumes with the time that was left."""
         event = Event(
             self.clock(),
             "follow-up",
             post.author.handle,
-            {
-                "post_id": post.id,
-                "text": post.text[:280],
-            },
+            {"post_id": post.id, "text": post.text[:280]},
         )
         try:
             self.store.attach(case.id, post, event)
         except DuplicatePost:
             logger.info("duplicate follow-up", extra={"case_id": case.id, "post_id": post.id})
-        return case
+        if case.paused_at is None:
+            return case
+
+        def resume(case: Case) -> Change | None:
+            if case.paused_at is None:
+                return None
+            now = self.clock()
+            return case.resumed(now), [Event(now, "resumed", post.author.handle, {})]
+
+        before, resumed = self._settle(case, resume)
+        return self._start_timer(resumed) if resumed is not before else resumed
+
+    def _reopen(self, case: Case, post: Post) -> Case:
+        """A customer post soon after the resolution: the case opens again, with a fresh
+        clock and a new timer."""
+        now = post.received_at or self.clock()
+        event = Event(
+            now, "reopened", post.author.handle, {"post_id": post.id, "text": post.text[:280]}
+        )
+        try:
+            self.store.attach(
+                case.id, post, Event(now, "follow-up", post.author.handle, {"post_id": post.id})
+            )
+        except DuplicatePost:
+            logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
+
+        def reopen(case: Case) -> Change | None:
+            if case.status is not Status.RESOLVED:
+                return None  # reopened already (a redelivery), or changed otherwise
+            return case.reopened(now), [event]
+
+        reopened = self._settle(case, reopen)[1]
+        return self._carry_on(reopened)
 
     def _brand_replied(self, post: Post, case_id: str | None) -> Case | None:
         """The brand answered on the platform: the first such answer ends the escalation."""
@@ -284,7 +331,7 @@ class Escalator:
 
     def _start_timer(self, case: Case) -> Case:
         wait = case.seconds_until_next_deadline(self.clock()) or 0
-        arn = self.workflow.start(case.id, wait)
+        arn = self.workflow.start(case.timer_name, case.id, case.timer_round, wait)
 
         def record_start(case: Case) -> Change | None:
             if not case.is_open or case.execution_arn or case.incident_id:
@@ -320,39 +367,43 @@ class Escalator:
                 case = self.store.get(case.id)
         raise ConcurrentChange(case.id)
 
-    def escalate(self, case_id: str) -> EscalationStep:
+    def escalate(self, case_id: str, timer_round: int = 0) -> EscalationStep:
         """The timer's step: if the case is still unanswered at its deadline, move it
-        up a tier and email that tier once; then say how long to wait for the next."""
+        up a tier (or repeat the last) and email once; then say how long to wait."""
         try:
             case = self.store.get(case_id)
         except CaseNotFound:
             logger.warning("timer for a case that does not exist", extra={"case_id": case_id})
-            return EscalationStep(case_id, 0, done=True)
-        if not case.is_open or case.incident_id:
-            return EscalationStep(case_id, 0, done=True)  # answered, or the incident's now
+            return EscalationStep(case_id, 0, done=True, timer_round=timer_round)
+        if not case.is_open or case.incident_id or case.timer_round != timer_round:
+            # answered, the incident's now, or a timer of a round that is over
+            return EscalationStep(case_id, 0, done=True, timer_round=timer_round)
         now = self._wait_out_early_wake(case)
         if case.is_due(now):
             tier = case.next_tier
+            detail = (
+                {"tier": tier.number, "deadline": iso(case.deadline(tier))}
+                if tier
+                else {"tier": len(case.tiers), "repeat": case.repeats_due + 1}
+            )
             try:
                 case = self.store.update(
-                    case,
-                    case.advanced(),
-                    Event(
-                        now,
-                        "escalated",
-                        "timer",
-                        {
-                            "tier": tier.number,
-                            "deadline": iso(case.deadline(tier)),
-                        },
-                    ),
+                    case, case.advanced(), Event(now, "escalated", "timer", detail)
                 )
-            except ConcurrentChange:
-                return EscalationStep(case_id, 0, done=False)  # re-decide on fresh state
-        if case.notified_tier < case.tier:
-            case = self._notify(case, now)
-        wait = case.seconds_until_next_deadline(self.clock())
-        return EscalationStep(case_id, wait or 0, done=wait is None)
+            except ConcurrentChange:  # re-decide on fresh state
+                return EscalationStep(case_id, 0, done=False, timer_round=timer_round)
+        wake = case.next_deadline
+        if (owed := case.unsent) is not None:
+            held = case.quiet_until(owed[0], now)
+            if held is None:
+                case = self._notify(case, now)
+                wake = case.next_deadline
+            elif wake is None or held < wake:
+                wake = held  # the email waits out its recipients' quiet hours
+        if wake is None:
+            return EscalationStep(case_id, 0, done=True, timer_round=timer_round)
+        wait = whole_seconds_until(wake, self.clock())
+        return EscalationStep(case_id, wait, done=False, timer_round=timer_round)
 
     def _wait_out_early_wake(self, case: Case) -> datetime:
         now = self.clock()
@@ -363,41 +414,34 @@ class Escalator:
         return now
 
     def _notify(self, case: Case, now: datetime) -> Case:
-        """Email the case's current tier at most once, whatever the retries; never once
-        the case has changed (been answered) since it was read."""
-        tier = case.tiers[case.tier - 1]
+        """Send the email the case owes (a tier's, or a repeat of the last) at most once,
+        whatever the retries; never once the case has changed (been answered) since it
+        was read."""
+        tier, repeat = case.unsent
         try:
-            claimed = self.store.claim_notification(case, tier.number, 0, now)
+            claimed = self.store.claim_notification(case, tier.number, repeat, now)
         except ConcurrentChange:
             case = self.store.get(case.id)
-            if not case.is_open or case.incident_id:
+            if not case.is_open or case.incident_id or case.unsent is None:
                 return case
             return self._notify(case, now)
         if claimed:
-            message = escalation_email(case, tier, now, self.sender, self.base_url)
+            message = escalation_email(case, tier, now, self.sender, self.base_url, repeat)
             try:
                 message_id = self.mailer.send(message)
             except EmailRejected:
-                self.store.release_notification(case.id, tier.number, 0)  # surely unsent
+                self.store.release_notification(case, tier.number, repeat)  # surely unsent
                 raise
-            sent = Event(
-                now,
-                "notified",
-                "timer",
-                {
-                    "tier": tier.number,
-                    "to": list(tier.notify),
-                    "message_id": message_id,
-                },
-            )
-            self.store.confirm_notification(case.id, tier.number, 0, message_id, sent)
+            detail = {"tier": tier.number, "to": list(tier.notify), "message_id": message_id}
+            if repeat:
+                detail["repeat"] = repeat
+            sent = Event(now, "notified", "timer", detail)
+            self.store.confirm_notification(case, tier.number, repeat, message_id, sent)
             logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
         # A response may land meanwhile: the email went out all the same, so record it.
         return self._settle(
             case,
-            lambda case: (
-                None if case.notified_tier >= tier.number else (case.notified(tier.number), [])
-            ),
+            lambda case: None if case.unsent != (tier, repeat) else (case.sent(tier, repeat), []),
         )[1]
 
     def respond(self, case_id: str, by: str, text: str | None = None) -> Case:
@@ -409,17 +453,29 @@ class Escalator:
     def resolve(self, case_id: str, by: str) -> Case:
         return self._change(case_id, by, "resolved", lambda case, now: case.resolved(now, by))
 
+    def claim(self, case_id: str, by: str) -> Case:
+        """Someone has it in hand: further tiers wait for the claim window."""
+        return self._change(case_id, by, "claimed", lambda case, now: case.claimed(now, by))
+
+    def pause(self, case_id: str, by: str) -> Case:
+        """Waiting on the customer: the clock stops until they write again."""
+        return self._change(case_id, by, "paused", lambda case, now: case.paused(now))
+
     def _change(
         self, case_id: str, by: str, kind: str, change: Callable[[Case, datetime], Case]
     ) -> Case:
         def decide(case: Case) -> Change:
             now = self.clock()  # after the read: later than any escalation the read saw
             waited = case.policy_time_since_opened(now).total_seconds()
-            event = Event(now, kind, by, {"waited_seconds": round(waited), "tier": case.tier})
-            return change(case, now), [event]
+            detail = {"waited_seconds": round(waited), "tier": case.tier}
+            changed = change(case, now)
+            if changed.claimed_until and changed.claimed_until != case.claimed_until:
+                detail["until"] = iso(changed.claimed_until)
+            return changed, [Event(now, kind, by, detail)]
 
         before, changed = self._settle(self.store.get(case_id), decide)
-        if before.is_open and before.execution_arn:
+        timer_ends = not changed.is_open or changed.execution_arn != before.execution_arn
+        if before.is_open and before.execution_arn and timer_ends:
             self._stop_timer(case_id, before.execution_arn, f"{kind} by {by}")
         return changed
 

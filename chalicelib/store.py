@@ -5,7 +5,7 @@ records and the notification ledger.
 |-------------------------|-------------------------|----------------------------|
 | case                    | CASE#<case id>          | CASE                       |
 | audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
-| notification ledger     | CASE#<case id>          | NOTIFY#<tier>#<repeat>     |
+| notification ledger     | CASE#<case id>          | NOTIFY#<round>#<tier>#<rep>|
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
@@ -30,7 +30,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from chalicelib.calendars import BusinessCalendar
+from chalicelib.calendars import BusinessCalendar, QuietHours
 from chalicelib.cases import (
     CASE_ID,
     Case,
@@ -163,7 +163,7 @@ class CaseStore(TableAdapter):
         """Take the one right to email (case, tier, repeat) while the case is still as
         read; False if the right was taken before. Raises ConcurrentChange if the case
         changed (answered, say): re-read it and decide again."""
-        claim = {**_ledger_key(case.id, tier, repeat), "state": "sending", "claimed_at": iso(now)}
+        claim = {**_ledger_key(case, tier, repeat), "state": "sending", "claimed_at": iso(now)}
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -186,18 +186,18 @@ class CaseStore(TableAdapter):
             raise
         return True
 
-    def release_notification(self, case_id: str, tier: int, repeat: int) -> None:
+    def release_notification(self, case: Case, tier: int, repeat: int) -> None:
         """Give the right back after a failed send, so a retry can send."""
         self._db.delete_item(
             TableName=self._table,
-            Key=serialize(_ledger_key(case_id, tier, repeat)),
+            Key=serialize(_ledger_key(case, tier, repeat)),
             ConditionExpression="#state = :sending",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sending": {"S": "sending"}},
         )
 
     def confirm_notification(
-        self, case_id: str, tier: int, repeat: int, message_id: str, event: Event
+        self, case: Case, tier: int, repeat: int, message_id: str, event: Event
     ) -> None:
         """Mark the email sent and put it in the audit trail, whatever the case's version."""
         self._db.transact_write_items(
@@ -205,7 +205,7 @@ class CaseStore(TableAdapter):
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": serialize(_ledger_key(case_id, tier, repeat)),
+                        "Key": serialize(_ledger_key(case, tier, repeat)),
                         "UpdateExpression": "SET #state = :sent, message_id = :id",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": {
@@ -214,7 +214,7 @@ class CaseStore(TableAdapter):
                         },
                     }
                 },
-                put_request(self._table, _event_item(case_id, event)),
+                put_request(self._table, _event_item(case.id, event)),
             ]
         )
 
@@ -339,8 +339,12 @@ def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
     return {"pk": f"CONV#{channel}#{conversation_id}", "sk": "CONV"}
 
 
-def _ledger_key(case_id: str, tier: int, repeat: int) -> dict[str, str]:
-    return {"pk": f"CASE#{case_id}", "sk": f"NOTIFY#{tier:02d}#{repeat:02d}"}
+def _ledger_key(case: Case, tier: int, repeat: int) -> dict[str, str]:
+    """One email right per (case, timer round, tier, repeat): a reopened case's round is new."""
+    return {
+        "pk": f"CASE#{case.id}",
+        "sk": f"NOTIFY#{case.timer_round:02d}#{tier:02d}#{repeat:02d}",
+    }
 
 
 def _case_item(case: Case) -> dict[str, Any]:
@@ -362,6 +366,13 @@ def _case_item(case: Case) -> dict[str, Any]:
         "notified_tier": case.notified_tier,
         "sentiment": case.sentiment,
         "complaint_score": case.complaint_score,
+        "claim_seconds": case.claim_seconds,
+        "repeat_every": case.repeat_every,
+        "repeat_times": case.repeat_times,
+        "repeats_due": case.repeats_due,
+        "repeats_sent": case.repeats_sent,
+        "paused_seconds": case.paused_seconds,
+        "timer_round": case.timer_round,
         "version": case.version,
     }
     optional = {
@@ -373,6 +384,9 @@ def _case_item(case: Case) -> dict[str, Any]:
         "resolved_by": case.resolved_by,
         "incident_id": case.incident_id,
         "calendar": case.calendar and case.calendar.as_spec(),
+        "claimed_by": case.claimed_by,
+        "claimed_until": case.claimed_until and iso(case.claimed_until),
+        "paused_at": case.paused_at and iso(case.paused_at),
     }
     item.update({key: value for key, value in optional.items() if value is not None})
     return item
@@ -390,7 +404,13 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         reasons=tuple(item["reasons"]),
         policy_name=item["policy_name"],
         tiers=tuple(
-            Tier(t["number"], t["after_seconds"], tuple(t["notify"])) for t in item["tiers"]
+            Tier(
+                t["number"],
+                t["after_seconds"],
+                tuple(t["notify"]),
+                QuietHours(**t["quiet_hours"]) if t.get("quiet_hours") else None,
+            )
+            for t in item["tiers"]
         ),
         opened_at=parse_iso(item["opened_at"]),
         time_scale=item["time_scale"],
@@ -407,6 +427,16 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         complaint_score=float(item.get("complaint_score", 0)),
         incident_id=item.get("incident_id"),
         calendar=BusinessCalendar.from_spec(item["calendar"]) if "calendar" in item else None,
+        claim_seconds=item.get("claim_seconds", 1800),
+        claimed_by=item.get("claimed_by"),
+        claimed_until=moment("claimed_until"),
+        repeat_every=item.get("repeat_every", 0),
+        repeat_times=item.get("repeat_times", 0),
+        repeats_due=item.get("repeats_due", 0),
+        repeats_sent=item.get("repeats_sent", 0),
+        paused_at=moment("paused_at"),
+        paused_seconds=float(item.get("paused_seconds", 0)),
+        timer_round=item.get("timer_round", 0),
         version=item["version"],
     )
 

@@ -1,7 +1,8 @@
 """The escalation timer: one Standard Step Functions execution per open case.
 
-The execution is named after the case, so starting it twice cannot make two timers.
-Its input carries the seconds to wait until the first deadline; the state machine
+The execution is named after the case (and its timer round, when a paused or reopened
+case's timer restarts), so starting it twice cannot make two timers. Its input carries
+the round and the seconds to wait until the first deadline; the state machine
 (infra/escalation.asl.json) loops: wait, run the escalate step, wait again.
 """
 
@@ -16,20 +17,19 @@ class EscalationWorkflow:
         self._sfn = stepfunctions
         self._state_machine_arn = state_machine_arn
 
-    def execution_arn(self, case_id: str) -> str:
-        prefix, _, name = self._state_machine_arn.partition(":stateMachine:")
-        return f"{prefix}:execution:{name}:{case_id}"
+    def execution_arn(self, name: str) -> str:
+        prefix, _, machine = self._state_machine_arn.partition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
 
-    def start(self, case_id: str, wait_seconds: int) -> str:
-        """Start the case's timer; a timer already started for this case counts as started."""
+    def start(self, name: str, case_id: str, timer_round: int, wait_seconds: int) -> str:
+        """Start the case's timer for this round; one already started counts as started."""
+        payload = {"case_id": case_id, "round": timer_round, "wait_seconds": wait_seconds}
         try:
             response = self._sfn.start_execution(
-                stateMachineArn=self._state_machine_arn,
-                name=case_id,
-                input=json.dumps({"case_id": case_id, "wait_seconds": wait_seconds}),
+                stateMachineArn=self._state_machine_arn, name=name, input=json.dumps(payload)
             )
         except self._sfn.exceptions.ExecutionAlreadyExists:
-            return self.execution_arn(case_id)
+            return self.execution_arn(name)
         return response["executionArn"]
 
     def stop(self, execution_arn: str, reason: str) -> None:

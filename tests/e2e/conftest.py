@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from chalicelib.policy import DEFAULT_POLICY_PATH
@@ -11,6 +13,30 @@ from tests.e2e.stack import API_TOKEN, CHANNEL_SETTINGS, GENERIC_SECRET, TIME_SC
 # The default policy, with a few of the tests' own before its catch-all, and storms
 # small and quick enough to raise in a test (1 s of wall time at TIME_SCALE 3600).
 TEST_POLICIES = """
+[[policy]]
+name = "claim-window"
+match = { channel = ["claim"] }
+claim_window = "3h"
+tiers = [
+  { after = "1h", notify = ["claim-1@example.com"] },
+  { after = "2h", notify = ["claim-2@example.com"] },
+]
+
+[[policy]]
+name = "repeat"
+match = { channel = ["repeat"] }
+repeat = { every = "1h", times = 2 }
+tiers = [ { after = "1h", notify = ["repeat@example.com"] } ]
+
+[[policy]]
+name = "quiet"
+match = { channel = ["quiet"] }
+
+[[policy.tiers]]
+after = "1h"
+notify = ["night-owls@example.com"]
+quiet_hours = { timezone = "UTC", hours = "QUIET" }
+
 [[policy]]
 name = "office-hours"
 match = { channel = ["office"] }
@@ -37,10 +63,21 @@ notify = ["crisis-team@example.com"]
 """
 
 
-def with_test_policies(default: str) -> str:
+QUIET_SINCE: list[datetime] = []  # when the session's stack wrote its policy
+
+
+def quiet_hours(start: datetime) -> str:
+    """Quiet from 10 policy minutes before the session started to 3 policy hours after:
+    every quiet-policy case's first deadline (1 h after it opens) falls inside."""
+    begin, end = start - timedelta(minutes=10), start + timedelta(hours=3)
+    return f"{begin:%H:%M}-{end:%H:%M}"
+
+
+def with_test_policies(default: str, start: datetime) -> str:
     catch_all = default.index('[[policy]]\nname = "default"')
     storms = default.index("[storms]")
-    return default[:catch_all] + TEST_POLICIES + default[catch_all:storms] + TEST_SECTIONS
+    tests = TEST_POLICIES.replace("QUIET", quiet_hours(start))
+    return default[:catch_all] + tests + default[catch_all:storms] + TEST_SECTIONS
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +91,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
 def _stack(tmp_path_factory: pytest.TempPathFactory):
     policy = tmp_path_factory.mktemp("policy") / "policy.toml"
     default = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    policy.write_text(with_test_policies(default), encoding="utf-8")
+    QUIET_SINCE.append(datetime.now(UTC))
+    policy.write_text(with_test_policies(default, QUIET_SINCE[0]), encoding="utf-8")
     local = LocalStack(
         policy=policy,
         port=free_port(),

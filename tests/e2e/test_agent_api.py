@@ -78,7 +78,7 @@ def test_unknown_case_is_404(api):
 def test_unknown_action_is_404(api, open_case):
     response = api.agent("POST", f"/cases/{open_case}/archive")
     assert response.status_code == 404
-    assert "respond or resolve" in response.json()["error"]
+    assert "respond, acknowledge, pause, resolve" in response.json()["error"]
 
 
 def test_responding_twice_is_a_conflict(api, open_case):
