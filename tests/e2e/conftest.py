@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.policy import DEFAULT_POLICY_PATH
 from infra.local import LocalStack
-from tests.e2e.stack import API_TOKEN, CHANNEL_SETTINGS, GENERIC_SECRET, TIME_SCALE, Api, free_port
+from tests.e2e.stack import (
+    API_TOKEN,
+    CHANNEL_SETTINGS,
+    GENERIC_SECRET,
+    QUIET_SINCE,
+    TIME_SCALE,
+    Api,
+    free_port,
+    quiet_hours,
+)
 
 # The default policy, with a few of the tests' own before its catch-all, and storms
 # small and quick enough to raise in a test (1 s of wall time at TIME_SCALE 3600).
@@ -61,16 +70,6 @@ threshold = 4
 window = "1h"
 notify = ["crisis-team@example.com"]
 """
-
-
-QUIET_SINCE: list[datetime] = []  # when the session's stack wrote its policy
-
-
-def quiet_hours(start: datetime) -> str:
-    """Quiet from 10 policy minutes before the session started to 3 policy hours after:
-    every quiet-policy case's first deadline (1 h after it opens) falls inside."""
-    begin, end = start - timedelta(minutes=10), start + timedelta(hours=3)
-    return f"{begin:%H:%M}-{end:%H:%M}"
 
 
 def with_test_policies(default: str, start: datetime) -> str:

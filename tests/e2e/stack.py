@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
@@ -41,6 +41,16 @@ CHANNEL_SETTINGS = {
     "ESCALATOR_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
     "ESCALATOR_META_PAGE_IDS": f"{PAGE_ID},{INSTAGRAM_ID}",
 }
+
+
+QUIET_SINCE: list[datetime] = []  # when the session's stack wrote its policy
+
+
+def quiet_hours(start: datetime) -> str:
+    """Quiet from 10 policy minutes before the session started to 3 policy hours after:
+    every quiet-policy case's first deadline (1 h after it opens) falls inside."""
+    begin, end = start - timedelta(minutes=10), start + timedelta(hours=3)
+    return f"{begin:%H:%M}-{end:%H:%M}"
 
 
 def free_port() -> int:

@@ -1,10 +1,11 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.calendars import BusinessCalendar
+from chalicelib.calendars import BusinessCalendar, QuietHours
 from chalicelib.cases import Case, CaseConflict, Status, case_id_for
-from chalicelib.policy import load_policy
+from chalicelib.policy import RepeatSpec, load_policy
 from chalicelib.posts import Post
 from chalicelib.triage import triage
 
@@ -126,3 +127,54 @@ def test_with_a_calendar_tiers_count_opening_hours_only_in_policy_time():
     assert case.deadline(case.tiers[1]) == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     fast = Case.open(post, verdict, rule, monday_4pm, time_scale=3600, calendar=office)
     assert fast.deadline(fast.tiers[1]) == monday_4pm + timedelta(seconds=18 * 3600 / 3600)
+
+
+def test_the_last_tier_repeats_every_so_often_at_most_n_times():
+    rule = POLICY.policy[0].model_copy(update={"repeat": RepeatSpec(every="1h", times=2)})
+    first = open_case()
+    case = Case.open(first.post, triage(first.post.text), rule, OPENED)
+    for _ in range(3):
+        case = case.advanced().sent(*case.advanced().unsent)
+    assert case.tier == 3 and case.next_deadline == OPENED + timedelta(hours=5)  # 4 h + 1 h
+    case = case.advanced()
+    assert case.unsent == (case.tiers[-1], 1)
+    case = case.sent(*case.unsent).advanced()
+    case = case.sent(*case.unsent)
+    assert case.repeats_sent == 2 and case.next_deadline is None  # no third reminder
+
+
+def test_a_pause_moves_every_later_deadline_by_its_length():
+    case = open_case()
+    paused = case.paused(OPENED + timedelta(minutes=10))
+    assert paused.next_deadline is None
+    resumed = paused.resumed(OPENED + timedelta(minutes=40))
+    assert resumed.next_deadline == OPENED + timedelta(minutes=90)  # 60 min + 30 paused
+    assert resumed.timer_round == 1 and resumed.timer_name == f"{case.id}-r1"
+    with pytest.raises(CaseConflict):
+        paused.paused(OPENED + timedelta(minutes=20))
+
+
+def test_a_claim_holds_the_next_deadline_until_it_runs_out():
+    case = open_case().claimed(OPENED + timedelta(minutes=50), "maria")
+    assert case.next_deadline == OPENED + timedelta(minutes=80)  # claimed for 30 min
+    assert open_case().claimed(OPENED, "maria").next_deadline == OPENED + timedelta(hours=1)
+
+
+def test_a_reopened_case_starts_a_fresh_clock_in_a_new_round():
+    case = open_case().advanced().responded(OPENED, "maria").resolved(OPENED, "maria")
+    later = OPENED + timedelta(days=2)
+    assert case.may_reopen(later, 7 * 24 * 3600)
+    assert not case.may_reopen(OPENED + timedelta(days=8), 7 * 24 * 3600)
+    reopened = case.reopened(later)
+    assert (reopened.status, reopened.tier, reopened.opened_at) == (Status.OPEN, 0, later)
+    assert reopened.first_response_at is None and reopened.timer_round == 1
+    assert reopened.next_deadline == later + timedelta(hours=1)
+
+
+def test_quiet_hours_hold_emails_unless_urgent():
+    quiet = QuietHours("UTC", "08:00-10:00")
+    case = open_case()  # opened 09:00
+    tier = replace(case.tiers[0], quiet_hours=quiet)
+    assert case.quiet_until(tier, OPENED) == OPENED + timedelta(hours=1)
+    assert case.quiet_until(tier, OPENED + timedelta(hours=2)) is None
+    assert replace(case, priority="urgent").quiet_until(tier, OPENED) is None

@@ -287,3 +287,32 @@ calendar = "shop"
     assert problems(path) == [
         "policy[0] ('default').calendar: no calendar 'shop' (calendars: office)"
     ]
+
+
+def test_claims_repeats_quiet_hours_and_reopening_are_checked(tmp_path):
+    path = write(
+        tmp_path,
+        """
+reopen_within = "soon"
+
+[[policy]]
+name = "default"
+claim_window = "0m"
+repeat = { every = "2h", times = 0 }
+tiers = [
+  { after = "1h", notify = ["a@example.com"], quiet_hours = { timezone = "UTC", hours = "22:00" } },
+  { after = "2h", notify = ["b@example.com"], quiet_hours = { timezone = "Mars", hours = "1-2" } },
+]
+""",
+    )
+    found = problems(path)
+    assert any(p.startswith("reopen_within: expected a duration") for p in found)
+    assert any(
+        p.startswith("policy[0] ('default').claim_window: expected a duration") for p in found
+    )
+    assert any(p.startswith("policy[0] ('default').repeat.times:") for p in found)
+    assert any(
+        p.startswith("policy[0] ('default').tiers[0].quiet_hours.hours: expected quiet hours")
+        for p in found
+    )
+    assert any(".tiers[1].quiet_hours.timezone: expected an IANA time zone" in p for p in found)
