@@ -106,11 +106,26 @@ def _authorized() -> Response | None:
     return bearer_token_error(app.current_request.headers, parameter("ESCALATOR_API_TOKEN"))
 
 
+@app.route("/status", methods=["GET"])
+def status() -> Response:
+    """What clients such as `escalator replay` need to know about this stack."""
+    if denied := _authorized():
+        return denied
+    return json_response(200, {"time_scale": components.settings().time_scale})
+
+
 @app.route("/cases", methods=["GET"])
 def list_cases() -> Response:
     if denied := _authorized():
         return denied
     params = app.current_request.query_params or {}
+    if "post" in params:  # which case holds this post: `<channel>:<post id>`
+        channel, _, post_id = params["post"].partition(":")
+        if not (channel and post_id):
+            return error(400, f"post must look like x:1234567890; got {params['post']!r}")
+        found = components.escalator().store.case_holding(channel, post_id)
+        cases = [components.escalator().store.get(found)] if found else []
+        return json_response(200, {"cases": [case_json(case) for case in cases]})
     status = params.get("status", Status.OPEN)
     if status not in set(Status):
         return error(400, f"status must be one of {', '.join(Status)}; got {status!r}")

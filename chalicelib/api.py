@@ -69,6 +69,7 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
         "tiers": len(case.tiers),
         "opened_at": iso(case.opened_at),
         "next_deadline": case.next_deadline and iso(case.next_deadline),
+        "first_deadline": iso(case.deadline(case.tiers[0])) if case.tiers else None,
         "first_response_at": case.first_response_at and iso(case.first_response_at),
         "first_response_by": case.first_response_by,
         "first_response_text": case.first_response_text,

@@ -103,6 +103,9 @@ class Escalator:
             self.store.attach(case.id, post, event)
         except DuplicatePost:
             logger.info("duplicate follow-up", extra={"case_id": case.id, "post_id": post.id})
+        if early := self.store.early_reply(post.channel, post.id):  # it overtook this post
+            self._brand_replied(early, case.id)
+            case = self.store.get(case.id)
         if case.paused_at is None:
             return case
 
@@ -138,7 +141,12 @@ class Escalator:
         return self._carry_on(reopened)
 
     def _brand_replied(self, post: Post, case_id: str | None) -> Case | None:
-        """The brand answered on the platform: the first such answer ends the escalation."""
+        """The brand answered on the platform: the first such answer ends the escalation.
+        A reply can overtake the post it answers in the queue: it is then held for the
+        case that post will open (and looked for once more, in case it opened meanwhile)."""
+        if case_id is None and post.in_reply_to:
+            self.store.hold_early_reply(post)
+            case_id = self.store.thread_case(post)
         if case_id is None:
             logger.info("brand post outside any case", extra={"post_id": post.id})
             return None
@@ -160,7 +168,7 @@ class Escalator:
                 return self.store.get(case_id)
             # otherwise a redelivery: make sure it answered
         try:
-            return self.respond(case_id, by, post.text)
+            return self.respond(case_id, by, post.text, at=post.received_at)
         except CaseConflict:  # answered before: this reply is on the trail, that is all
             return self.store.get(case_id)
 
@@ -194,6 +202,8 @@ class Escalator:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
             return self._carry_on(case, retry=True)  # finish what a crash cut short
+        if early := self.store.early_reply(post.channel, post.id):
+            return self._brand_replied(early, case.id)  # it came before the post it answers
         if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
             self._acknowledge(case, rule.acknowledge)
         logger.info(
@@ -444,10 +454,17 @@ class Escalator:
             lambda case: None if case.unsent != (tier, repeat) else (case.sent(tier, repeat), []),
         )[1]
 
-    def respond(self, case_id: str, by: str, text: str | None = None) -> Case:
-        """Record the first response: the escalation ends."""
+    def respond(
+        self, case_id: str, by: str, text: str | None = None, at: datetime | None = None
+    ) -> Case:
+        """Record the first response: the escalation ends. `at`: when it was given, if
+        earlier than now: a platform reply is timed by its arrival, not by when the queue
+        got to it (an escalation may have gone out in between; the trail shows both)."""
         return self._change(
-            case_id, by, "responded", lambda case, now: case.responded(now, by, text)
+            case_id,
+            by,
+            "responded",
+            lambda case, now: case.responded(min(at, now) if at else now, by, text),
         )
 
     def resolve(self, case_id: str, by: str) -> Case:

@@ -10,6 +10,7 @@ records and the notification ledger.
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
 | an author's last post   | AUTHOR#<channel>#<id>   | AUTHOR                     |
+| a reply ahead of its post| EARLY#<channel>#<post id>| EARLY                     |
 
 Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
 replies) to its case; conversation records map a platform conversation to the case that
@@ -126,6 +127,27 @@ class CaseStore(TableAdapter):
             raise DuplicatePost(
                 existing.get("case_id", case_id), existing.get("acknowledgement", False)
             ) from None
+
+    def hold_early_reply(self, reply: Post) -> None:
+        """Keep a brand reply whose post has no case yet, for when it gets one."""
+        item = {
+            **_early_key(reply.channel, reply.in_reply_to),
+            "post": reply.model_dump(mode="json"),
+            "expires_at": int(
+                ((reply.received_at or reply.created_at) + DEDUPE_RETENTION).timestamp()
+            ),
+        }
+        self._db.put_item(TableName=self._table, Item=serialize(item))
+
+    def early_reply(self, channel: str, post_id: str) -> Post | None:
+        """A brand reply to this post that arrived before it, if one did."""
+        found = get_item(self._db, self._table, _early_key(channel, post_id))
+        return Post.model_validate(found["post"]) if found else None
+
+    def case_holding(self, channel: str, post_id: str) -> str | None:
+        """The case a post was recorded in (opened, followed up or answered), if any."""
+        found = get_item(self._db, self._table, _dedupe_key(channel, post_id))
+        return found["case_id"] if found else None
 
     def thread_case(self, post: Post) -> str | None:
         """The case a post belongs to by its thread: its conversation, or the post it
@@ -333,6 +355,10 @@ def _case_key(case_id: str) -> dict[str, str]:
 
 def _dedupe_key(channel: str, post_id: str) -> dict[str, str]:
     return {"pk": f"POST#{channel}#{post_id}", "sk": "POST"}
+
+
+def _early_key(channel: str, post_id: str) -> dict[str, str]:
+    return {"pk": f"EARLY#{channel}#{post_id}", "sk": "EARLY"}
 
 
 def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:

@@ -229,6 +229,34 @@ def _fail_on_policy_errors(path: Path):
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The stack.")
+@click.option("--json", "as_json", is_flag=True, help="End with the summary as one JSON line.")
+@click.option("--token", envvar="ESCALATOR_API_TOKEN", help="[env ESCALATOR_API_TOKEN]")
+@click.option("--secret", envvar="ESCALATOR_GENERIC_SECRET", help="[env ESCALATOR_GENERIC_SECRET]")
+@click.option(
+    "--settle",
+    default=30.0,
+    show_default=True,
+    help="At most this many seconds for the stack to record the last posts.",
+)
+def replay(file: Path, url: str, as_json: bool, token: str, secret: str, settle: float) -> None:
+    """Replay recorded conversations (Twitter corpus CSV or JSON lines of posts) through
+    the running stack at its time scale, side by side, each starting now."""
+    from infra.replay import Replayer, ReplayError
+
+    if not token or not secret:
+        raise click.UsageError(
+            "set ESCALATOR_API_TOKEN and ESCALATOR_GENERIC_SECRET (the "
+            "values `escalator local` prints), or pass --token and --secret"
+        )
+    try:
+        Replayer(url.rstrip("/"), token, secret).run(file, as_json, settle, click.echo)
+    except ReplayError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
 def triage() -> None:
     """One post text per line on stdin; one JSON object per line on stdout."""
     from chalicelib.triage import triage as classify

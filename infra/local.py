@@ -165,6 +165,7 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()
         _serialize_dynamodb()
+        _item_level_transactions()
         self._capture_emails()
 
     def _capture_emails(self) -> None:
@@ -508,8 +509,8 @@ _DYNAMODB_LOCK = threading.Lock()
 
 
 def _serialize_dynamodb() -> None:
-    """moto's DynamoDB is not thread-safe (TransactWriteItems deep-copies the table while
-    other requests write to it); AWS's is. Serialise its calls: they never nest."""
+    """moto's DynamoDB is not thread-safe (its writes mutate shared dicts while other
+    requests read them); AWS's is. Serialise its calls: they never nest."""
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
@@ -522,6 +523,102 @@ def _serialize_dynamodb() -> None:
 
         call_action.__wrapped__ = original  # type: ignore[attr-defined]
         handler.call_action = call_action  # type: ignore[method-assign]
+
+
+def _item_level_transactions() -> None:
+    """moto's TransactWriteItems deep-copies every table it touches to roll back on
+    failure: a cost that grows with the table, so the local stack slowed down the longer
+    it ran (and a rollback replaced the table, stream and all). This does what DynamoDB
+    does instead: check every condition first, write only if all hold, and undo the
+    writes of the items touched if one of them fails to apply."""
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        targets: set[tuple[str, str]] = set()
+        errors: list[tuple[Any, Any, Any]] = []
+        plan = []
+        for entry in transact_items:
+            if len(entry) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(entry.items()))
+            original = None
+            try:
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                table_name = op["TableName"]
+                table = backend.get_table(table_name)
+                if op_type == "Put":
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                target = (str(table_name), str(dict(sorted(key.items()))))
+                if target in targets:
+                    raise MultipleTransactionsException()
+                targets.add(target)
+                current = backend.get_item(table_name, key)
+                if op.get("ConditionExpression") is not None:
+                    condition = get_filter_expression(
+                        op["ConditionExpression"],
+                        op.get("ExpressionAttributeNames"),
+                        op.get("ExpressionAttributeValues"),
+                    )
+                    if not condition.expr(current):
+                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                            original = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original)
+                plan.append((op_type, op, table_name, key, current))
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except ConditionalCheckFailed as failed:
+                errors.append(("ConditionalCheckFailed", str(failed.message), original))
+            except Exception as error:
+                errors.append((type(error).__name__, str(error), original))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        applied: list[tuple[str, dict[str, Any], Any]] = []
+        try:
+            for op_type, op, table_name, key, current in plan:
+                before = copy.deepcopy(current)
+                if op_type == "Put":
+                    backend.put_item(table_name, op["Item"])
+                elif op_type == "Delete":
+                    backend.delete_item(table_name, key)
+                elif op_type == "Update":
+                    backend.update_item(
+                        table_name,
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
+                    )
+                else:
+                    continue
+                applied.append((table_name, key, before))
+        except Exception:
+            for table_name, key, before in reversed(applied):
+                if before is None:
+                    backend.delete_item(table_name, key)
+                else:
+                    backend.put_item(table_name, before.to_json()["Attributes"])
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
