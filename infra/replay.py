@@ -221,7 +221,7 @@ class CaseOutcome:
 
 
 def _minutes(seconds: float) -> str:
-    return str(timedelta(seconds=round(seconds))) if seconds >= 0 else f"{seconds:.0f} s"
+    return str(timedelta(seconds=round(seconds)))
 
 
 def outcome(case: dict[str, Any], time_scale: float) -> CaseOutcome:
@@ -229,11 +229,10 @@ def outcome(case: dict[str, Any], time_scale: float) -> CaseOutcome:
 
     def policy_seconds(key: str) -> float | None:
         moment = case.get(key)
-        return (
-            (datetime.fromisoformat(moment) - opened).total_seconds() * time_scale
-            if moment
-            else None
-        )
+        if not moment:
+            return None
+        # Never negative: a later post of the conversation may have opened the case.
+        return max(0.0, (datetime.fromisoformat(moment) - opened).total_seconds() * time_scale)
 
     return CaseOutcome(
         case_id=case["id"],
