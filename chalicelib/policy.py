@@ -144,16 +144,20 @@ class Match(BaseModel):
     channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None
     intent: Annotated[list[Intent], Field(min_length=1)] | None = None
     priority: Annotated[list[Priority], Field(min_length=1)] | None = None
+    brand: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
+    """Brand accounts (X user ids, page ids, a generic source's brand names)."""
 
     @property
     def is_catch_all(self) -> bool:
-        return self.channel is None and self.intent is None and self.priority is None
+        keys = (self.channel, self.intent, self.priority, self.brand)
+        return all(key is None for key in keys)
 
-    def fits(self, channel: str, intent: str, priority: str) -> bool:
+    def fits(self, channel: str, intent: str, priority: str, brand: str | None = None) -> bool:
         return (
             (self.channel is None or channel in self.channel)
             and (self.intent is None or intent in self.intent)
             and (self.priority is None or priority in self.priority)
+            and (self.brand is None or brand in self.brand)
         )
 
 
@@ -245,8 +249,12 @@ class Policy(BaseModel):
     def calendar_for(self, rule: EscalationPolicy) -> BusinessCalendar | None:
         return self.calendars[rule.calendar].calendar() if rule.calendar else None
 
-    def for_case(self, channel: str, intent: str, priority: str) -> EscalationPolicy:
-        return next(rule for rule in self.policy if rule.match.fits(channel, intent, priority))
+    def for_case(
+        self, channel: str, intent: str, priority: str, brand: str | None = None
+    ) -> EscalationPolicy:
+        return next(
+            rule for rule in self.policy if rule.match.fits(channel, intent, priority, brand)
+        )
 
 
 class PolicyError(ValueError):

@@ -68,6 +68,9 @@ class Post(BaseModel):
     author: Author
     engagement: Annotated[int, Field(ge=0, le=10**12)] | None = None
     """Likes, reposts, replies and quotes when the post arrived, if the channel says."""
+    brand: NonEmpty | None = None
+    """The brand account it is addressed to (an X user id, a Facebook page or Instagram
+    account id, or a generic source's own name): policies can match on it."""
     private: bool = False  # a direct message, not a public post
     from_brand: bool = False  # the brand's own post: a response, never a case
     received_at: AwareDatetime | None = None  # set by Escalator when the webhook took it
@@ -75,6 +78,9 @@ class Post(BaseModel):
     @property
     def created_at_utc(self) -> datetime:
         return self.created_at.astimezone(UTC)
+
+    def addressed_to(self, brand: str) -> Post:
+        return self.model_copy(update={"brand": brand})
 
     def received(self, at: datetime) -> Post:
         """This post stamped with the moment Escalator took it: its cases' SLA clock

@@ -180,7 +180,7 @@ class Escalator:
         verdict = triage(
             post.text, post.author.followers, post.engagement, self._repeat_contact(post, now)
         )
-        rule = self.policy.for_case(post.channel, verdict.intent, verdict.priority)
+        rule = self.policy.for_case(post.channel, verdict.intent, verdict.priority, post.brand)
         calendar = self.policy.calendar_for(rule)
         case = Case.open(post, verdict, rule, now, self.time_scale, calendar)
         opened = Event(

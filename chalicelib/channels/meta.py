@@ -89,6 +89,7 @@ def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
         delivery = Delivery()
         for entry in notification.entry:
             brands = page_ids | {entry.id}
+            before = len(delivery.posts)
             changes = list(entry.changes)
             if entry.field and entry.value is not None:
                 changes.append(Change(field=entry.field, value=entry.value))
@@ -96,6 +97,7 @@ def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
                 _change(channel, entry, change, brands, delivery)
             for messaging in entry.messaging:
                 _message(channel, messaging, brands, delivery)
+            delivery.posts[before:] = [p.addressed_to(entry.id) for p in delivery.posts[before:]]
         return delivery
     except ValidationError as error:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None

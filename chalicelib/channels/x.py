@@ -238,6 +238,7 @@ def _account_activity(body: AccountActivity, brand_ids: frozenset[str]) -> Deliv
                 from_brand=from_brand,
             )
         )
+    delivery.posts = [post.addressed_to(body.for_user_id) for post in delivery.posts]
     return delivery
 
 
@@ -246,7 +247,8 @@ def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery
     brands = brand_ids | {data.filter.user_id}
     users = _users({**envelope.includes, **data.includes})
     if data.event_type in POST_EVENTS:
-        return Delivery(posts=[v2_post(V2Post.model_validate(data.payload), users, brands)])
+        post = v2_post(V2Post.model_validate(data.payload), users, brands)
+        return Delivery(posts=[post.addressed_to(data.filter.user_id)])
     if data.event_type in DM_EVENTS:
         message = V2DirectMessage.model_validate(data.payload)
         sender = users.get(message.sender_id)

@@ -76,7 +76,9 @@ class MentionsPoller:
                     for u in (page.includes or {}).get("users", [])
                 }
                 posts += [
-                    v2_post(V2Post.model_validate(t.data), users, self._brand_ids)
+                    v2_post(V2Post.model_validate(t.data), users, self._brand_ids).addressed_to(
+                        brand_id
+                    )
                     for t in page.data or []
                 ]
         except tweepy.TooManyRequests as limited:

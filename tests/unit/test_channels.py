@@ -1,5 +1,5 @@
-from chalicelib.channels import x
-from tests.payloads import X_ACCOUNT, X_ACTIVITY
+from chalicelib.channels import meta, x
+from tests.payloads import META, X_ACCOUNT, X_ACTIVITY
 
 
 def test_x_posts_carry_their_engagement_for_triage():
@@ -17,3 +17,12 @@ def test_a_post_without_counts_has_no_engagement_rather_than_zero():
     }
     (mention,) = x.parse(payload, frozenset()).posts
     assert mention.engagement is None
+
+
+def test_posts_know_the_brand_account_they_are_addressed_to():
+    for post in x.parse(X_ACCOUNT, frozenset()).posts:
+        assert post.brand == X_ACCOUNT["for_user_id"]
+    (mention,) = x.parse(X_ACTIVITY, frozenset()).posts
+    assert mention.brand == X_ACTIVITY["data"]["filter"]["user_id"]
+    posts = meta.parse(META, frozenset()).posts
+    assert posts and {post.brand for post in posts} == {META["entry"][0]["id"]}

@@ -316,3 +316,25 @@ tiers = [
         for p in found
     )
     assert any(".tiers[1].quiet_hours.timezone: expected an IANA time zone" in p for p in found)
+
+
+def test_policies_can_match_the_brand_a_post_is_addressed_to(tmp_path):
+    policy = load_policy(
+        write(
+            tmp_path,
+            """
+[[policy]]
+name = "vip-brand"
+match = { brand = ["1234", "acme-shop"] }
+tiers = [ { after = "15m", notify = ["vip@example.com"] } ]
+
+[[policy]]
+name = "default"
+tiers = [ { after = "4h", notify = ["a@example.com"] } ]
+""",
+        )
+    )
+    assert policy.for_case("x", "complaint", "normal", "1234").name == "vip-brand"
+    assert policy.for_case("generic", "question", "low", "acme-shop").name == "vip-brand"
+    assert policy.for_case("x", "complaint", "normal", "999").name == "default"
+    assert policy.for_case("x", "complaint", "normal").name == "default"
