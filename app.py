@@ -121,7 +121,7 @@ def list_cases() -> Response:
     params = app.current_request.query_params or {}
     if "post" in params:  # which case holds this post: `<channel>:<post id>`
         channel, _, post_id = params["post"].partition(":")
-        if not (channel and post_id):
+        if not (channel and post_id) or len(params["post"]) > 300:
             return error(400, f"post must look like x:1234567890; got {params['post']!r}")
         found = components.escalator().store.case_holding(channel, post_id)
         cases = [components.escalator().store.get(found)] if found else []

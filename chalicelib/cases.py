@@ -97,6 +97,7 @@ class Case:
     paused_at: datetime | None = None  # waiting on the customer: the clock is stopped
     paused_seconds: float = 0.0  # policy time spent paused, added to every deadline
     timer_round: int = 0  # bumped whenever the timer restarts (resume, reopen)
+    opening: int = 0  # bumped by every reopening: each opening has its own emails
     version: int = 0  # bumped by every stored change: the store's optimistic lock
 
     @classmethod
@@ -212,12 +213,19 @@ class Case:
 
     @property
     def unsent(self) -> tuple[Tier, int] | None:
-        """The email owed: (tier, repeat number), or None."""
+        """The next email owed, oldest first: (tier, repeat number), or None. Several
+        are owed when quiet hours held them; each goes out in turn."""
         if self.notified_tier < self.tier:
-            return self.tiers[self.tier - 1], 0
+            return self.tiers[self.notified_tier], 0
         if self.repeats_sent < self.repeats_due:
-            return self.tiers[-1], self.repeats_due
+            return self.tiers[-1], self.repeats_sent + 1
         return None
+
+    @property
+    def skipped_tiers(self) -> int:
+        """Tiers an urgent case passed over at once (their deadlines are all zero)."""
+        zero = next((i for i, t in enumerate(self.tiers) if t.after_seconds), len(self.tiers))
+        return max(0, zero - 1)
 
     def sent(self, tier: Tier, repeat: int) -> Case:
         if repeat:
@@ -271,8 +279,8 @@ class Case:
             self,
             status=Status.OPEN,
             opened_at=now,
-            tier=0,
-            notified_tier=0,
+            tier=self.skipped_tiers,
+            notified_tier=self.skipped_tiers,
             repeats_due=0,
             repeats_sent=0,
             first_response_at=None,
@@ -286,6 +294,7 @@ class Case:
             paused_seconds=0.0,
             incident_id=None,
             timer_round=self.timer_round + 1,
+            opening=self.opening + 1,
             execution_arn=None,
         )
 

@@ -7,6 +7,7 @@ rest of the batch.
 
 from __future__ import annotations
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -17,12 +18,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.posts import Post
 from chalicelib.service import Escalator
 
+logger = Logger(child=True)
+
 
 def record_batch(event: dict, escalator: Escalator) -> dict:
     """Record every post in an SQS event; returns the partial batch response."""
 
     def record(record: SQSRecord) -> None:
-        escalator.receive(Post.model_validate_json(record.body))
+        try:
+            escalator.receive(Post.model_validate_json(record.body))
+        except Exception:  # SQS delivers it again; say why it failed this time
+            logger.exception(
+                "post not recorded, to be retried", extra={"message_id": record.message_id}
+            )
+            raise
 
     return process_partial_response(
         event=event, record_handler=record, processor=BatchProcessor(event_type=EventType.SQS)

@@ -10,6 +10,7 @@ import re
 import string
 import tomllib
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,6 +82,10 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
 def _interval(value: str) -> str:
     parse_interval(value)
     return value
@@ -102,6 +107,16 @@ class CalendarSpec(BaseModel):
     def _open_sometimes(self) -> CalendarSpec:
         if not any(self.hours.values()):
             raise ValueError("hours: a calendar needs opening hours on at least one weekday")
+        unordered = [
+            f"hours.{day}: intervals must be in order and not overlap, got {value!r}"
+            for day, value in self.hours.items()
+            if any(
+                opens < closes
+                for (_, closes), (opens, _) in pairwise(map(parse_interval, _listed(value)))
+            )
+        ]
+        if unordered:
+            raise ValueError("; ".join(unordered))
         return self
 
     def calendar(self) -> BusinessCalendar:

@@ -28,7 +28,7 @@ from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
 from chalicelib.policy import Policy, format_duration
 from chalicelib.posts import Post
-from chalicelib.store import AuthorContacts, CaseStore, DuplicatePost, iso
+from chalicelib.store import AuthorContacts, CaseStore, DuplicatePost, ThreadTaken, iso
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 
@@ -88,7 +88,7 @@ class Escalator:
                 return self._follow_up(case, post)
             if case.may_reopen(post.received_at or self.clock(), self.policy.reopen_within):
                 return self._reopen(case, post)
-        return self.open_case(post)
+        return self.open_case(post, thread)
 
     def _follow_up(self, case: Case, post: Post) -> Case:
         """The customer wrote again in the thread: on the trail, and if the case was
@@ -106,17 +106,16 @@ class Escalator:
         if early := self.store.early_reply(post.channel, post.id):  # it overtook this post
             self._brand_replied(early, case.id)
             case = self.store.get(case.id)
-        if case.paused_at is None:
-            return case
+        if case.paused_at is None or not case.is_open:
+            return self._carry_on(case) if case.is_open else case  # a timer a crash lost
 
         def resume(case: Case) -> Change | None:
-            if case.paused_at is None:
+            if case.paused_at is None or not case.is_open:
                 return None
             now = self.clock()
             return case.resumed(now), [Event(now, "resumed", post.author.handle, {})]
 
-        before, resumed = self._settle(case, resume)
-        return self._start_timer(resumed) if resumed is not before else resumed
+        return self._carry_on(self._settle(case, resume)[1])
 
     def _reopen(self, case: Case, post: Post) -> Case:
         """A customer post soon after the resolution: the case opens again, with a fresh
@@ -172,10 +171,10 @@ class Escalator:
         except CaseConflict:  # answered before: this reply is on the trail, that is all
             return self.store.get(case_id)
 
-    def open_case(self, post: Post) -> Case:
+    def open_case(self, post: Post, thread: str | None = None) -> Case:
         """Triage a post and record it as a case; start its timer if it needs one.
         Safe to repeat: a post seen before returns its case, restarting a timer that a
-        crash kept from starting."""
+        crash kept from starting. `thread`: the closed case that held its conversation."""
         now = post.received_at or self.clock()
         verdict = triage(
             post.text, post.author.followers, post.engagement, self._repeat_contact(post, now)
@@ -197,7 +196,9 @@ class Escalator:
             },
         )
         try:
-            self.store.create(case, opened)
+            self.store.create(case, opened, thread)
+        except ThreadTaken:  # another first post of the thread won: this one joins it
+            return self.receive(post)
         except DuplicatePost as duplicate:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
@@ -407,7 +408,7 @@ class Escalator:
             held = case.quiet_until(owed[0], now)
             if held is None:
                 case = self._notify(case, now)
-                wake = case.next_deadline
+                wake = now if case.unsent else case.next_deadline  # more owed: at once
             elif wake is None or held < wake:
                 wake = held  # the email waits out its recipients' quiet hours
         if wake is None:
@@ -464,7 +465,9 @@ class Escalator:
             case_id,
             by,
             "responded",
-            lambda case, now: case.responded(min(at, now) if at else now, by, text),
+            lambda case, now: case.responded(
+                max(min(at, now), case.opened_at) if at else now, by, text
+            ),
         )
 
     def resolve(self, case_id: str, by: str) -> Case:

@@ -5,7 +5,7 @@ records and the notification ledger.
 |-------------------------|-------------------------|----------------------------|
 | case                    | CASE#<case id>          | CASE                       |
 | audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
-| notification ledger     | CASE#<case id>          | NOTIFY#<round>#<tier>#<rep>|
+| notification ledger     | CASE#<case id>          | NOTIFY#<open>#<tier>#<rep> |
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
@@ -48,6 +48,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+class ThreadTaken(Exception):
+    """Another case took the post's conversation meanwhile (two first posts of one thread
+    at once): the post belongs to that case (`case_id`)."""
+
+    def __init__(self, case_id: str):
+        super().__init__(f"the conversation is case {case_id}'s")
+        self.case_id = case_id
+
+
 class DuplicatePost(Exception):
     """The post was seen before; `case_id` is the case it belongs to, and
     `acknowledgement` says it is Escalator's own automatic reply."""
@@ -77,14 +86,30 @@ class TableAdapter:
 class CaseStore(TableAdapter):
     # -- writes ------------------------------------------------------------------------
 
-    def create(self, case: Case, event: Event) -> None:
+    def create(self, case: Case, event: Event, thread: str | None = None) -> None:
         """Record a new case, its post, its conversation and its first event in one
-        transaction; raise DuplicatePost if the post was recorded before."""
+        transaction; raise DuplicatePost if the post was recorded before, ThreadTaken if
+        another case took the conversation since `thread` (the case that held it, if
+        any) was read."""
         items = [put_request(self._table, _case_item(case), **NEW_ITEM)]
         if case.post.conversation_id:
             conversation = _conversation_key(case.post.channel, case.post.conversation_id)
-            items.append(put_request(self._table, {**conversation, "case_id": case.id}))
-        self._record_post(case.post.channel, case.post.id, case.id, event, items)
+            taken_by = {"ConditionExpression": "attribute_not_exists(pk)"}
+            if thread is not None:  # a closed case held the thread: this one takes it over
+                taken_by = {
+                    "ConditionExpression": "attribute_not_exists(pk) OR case_id = :seen",
+                    "ExpressionAttributeValues": {":seen": {"S": thread}},
+                }
+            items.append(put_request(self._table, {**conversation, "case_id": case.id}, **taken_by))
+        try:
+            self._record_post(case.post.channel, case.post.id, case.id, event, items)
+        except ThreadTaken:
+            found = get_item(
+                self._db,
+                self._table,
+                _conversation_key(case.post.channel, case.post.conversation_id),
+            )
+            raise ThreadTaken(found["case_id"] if found else "") from None
 
     def attach(self, case_id: str, post: Post, event: Event) -> None:
         """Record a post as part of an existing case (a follow-up, a brand reply);
@@ -123,7 +148,9 @@ class CaseStore(TableAdapter):
         except self._db.exceptions.TransactionCanceledException as error:
             if not any(failed_conditions(error)):
                 raise
-            existing = get_item(self._db, self._table, dedupe_key) or {}
+            existing = get_item(self._db, self._table, dedupe_key)
+            if existing is None:  # the post is new: another item's condition failed
+                raise ThreadTaken("") from None
             raise DuplicatePost(
                 existing.get("case_id", case_id), existing.get("acknowledgement", False)
             ) from None
@@ -366,10 +393,10 @@ def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
 
 
 def _ledger_key(case: Case, tier: int, repeat: int) -> dict[str, str]:
-    """One email right per (case, timer round, tier, repeat): a reopened case's round is new."""
+    """One email right per (case, opening, tier, repeat): a reopened case emails anew."""
     return {
         "pk": f"CASE#{case.id}",
-        "sk": f"NOTIFY#{case.timer_round:02d}#{tier:02d}#{repeat:02d}",
+        "sk": f"NOTIFY#{case.opening:02d}#{tier:02d}#{repeat:02d}",
     }
 
 
@@ -399,6 +426,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "repeats_sent": case.repeats_sent,
         "paused_seconds": case.paused_seconds,
         "timer_round": case.timer_round,
+        "opening": case.opening,
         "version": case.version,
     }
     optional = {
@@ -463,6 +491,7 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         paused_at=moment("paused_at"),
         paused_seconds=float(item.get("paused_seconds", 0)),
         timer_round=item.get("timer_round", 0),
+        opening=item.get("opening", 0),
         version=item["version"],
     )
 

@@ -530,7 +530,8 @@ def _item_level_transactions() -> None:
     failure: a cost that grows with the table, so the local stack slowed down the longer
     it ran (and a rollback replaced the table, stream and all). This does what DynamoDB
     does instead: check every condition first, write only if all hold, and undo the
-    writes of the items touched if one of them fails to apply."""
+    writes of the items touched if one of them fails to apply. Atomic because every
+    DynamoDB call holds the lock `_serialize_dynamodb` installs."""
     import copy
 
     from moto.dynamodb.comparisons import get_filter_expression

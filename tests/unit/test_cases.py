@@ -178,3 +178,19 @@ def test_quiet_hours_hold_emails_unless_urgent():
     assert case.quiet_until(tier, OPENED) == OPENED + timedelta(hours=1)
     assert case.quiet_until(tier, OPENED + timedelta(hours=2)) is None
     assert replace(case, priority="urgent").quiet_until(tier, OPENED) is None
+
+
+def test_a_reopened_urgent_case_still_skips_the_tiers_it_passed_over():
+    urgent = open_case("my account was hacked and money was stolen from my card")
+    done = urgent.advanced().sent(*urgent.advanced().unsent).resolved(OPENED, "maria")
+    reopened = done.reopened(OPENED + timedelta(days=1))
+    assert (reopened.tier, reopened.notified_tier) == (1, 1)
+    assert reopened.next_tier.number == 2 and reopened.opening == 1
+
+
+def test_emails_held_by_quiet_hours_all_go_out_in_order():
+    case = open_case().advanced().advanced()  # tiers 1 and 2 passed, neither emailed
+    assert case.unsent == (case.tiers[0], 0)
+    case = case.sent(*case.unsent)
+    assert case.unsent == (case.tiers[1], 0)
+    assert case.sent(*case.unsent).unsent is None

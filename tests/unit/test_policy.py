@@ -338,3 +338,20 @@ tiers = [ { after = "4h", notify = ["a@example.com"] } ]
     assert policy.for_case("generic", "question", "low", "acme-shop").name == "vip-brand"
     assert policy.for_case("x", "complaint", "normal", "999").name == "default"
     assert policy.for_case("x", "complaint", "normal").name == "default"
+
+
+def test_a_calendar_day_s_intervals_must_be_in_order_without_overlap(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[calendars.office]
+timezone = "UTC"
+hours = { mon = ["13:00-17:00", "09:00-12:00"], tue = ["09:00-12:00", "11:00-13:00"] }
+
+[[policy]]
+name = "default"
+""",
+    )
+    found = problems(path)
+    assert any("hours.mon: intervals must be in order and not overlap" in p for p in found)
+    assert any("hours.tue: intervals must be in order and not overlap" in p for p in found)
