@@ -6,6 +6,7 @@ here knows about HTTP, SQS records or Step Functions payloads.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ class Escalator:
         def resume(case: Case) -> Change | None:
             if case.paused_at is None or not case.is_open:
                 return None
-            now = self.clock()
+            now = max(post.received_at or self.clock(), case.paused_at)  # they wrote then
             return case.resumed(now), [Event(now, "resumed", post.author.handle, {})]
 
         return self._carry_on(self._settle(case, resume)[1])
@@ -410,7 +411,10 @@ class Escalator:
                 case = self._notify(case, now)
                 wake = now if case.unsent else case.next_deadline  # more owed: at once
             elif wake is None or held < wake:
-                wake = held  # the email waits out its recipients' quiet hours
+                # The email waits out its recipients' quiet hours; rounded up, as the
+                # escalate step does not wait out an early wake for it.
+                wait = math.ceil(max(0.0, (held - self.clock()).total_seconds()))
+                return EscalationStep(case_id, wait, done=False, timer_round=timer_round)
         if wake is None:
             return EscalationStep(case_id, 0, done=True, timer_round=timer_round)
         wait = whole_seconds_until(wake, self.clock())
