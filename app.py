@@ -123,8 +123,9 @@ def list_cases() -> Response:
         channel, _, post_id = params["post"].partition(":")
         if not (channel and post_id) or len(params["post"]) > 300:
             return error(400, f"post must look like x:1234567890; got {params['post']!r}")
-        found = components.escalator().store.case_holding(channel, post_id)
-        cases = [components.escalator().store.get(found)] if found else []
+        store = components.escalator().store
+        found = store.case_holding(channel, post_id)
+        cases = [store.get(found)] if found else []
         return json_response(200, {"cases": [case_json(case) for case in cases]})
     status = params.get("status", Status.OPEN)
     if status not in set(Status):

@@ -128,15 +128,11 @@ class QuietHours:
     timezone: str
     hours: str
 
-    def _bounds(self) -> tuple[time, time]:
-        starts, ends = (time.fromisoformat(part.strip()) for part in self.hours.split("-"))
-        return starts, ends
-
     def end_after(self, moment: datetime) -> datetime | None:
         """If `moment` is in quiet hours, when they end (UTC); else None."""
         zone = ZoneInfo(self.timezone)
         local = moment.astimezone(zone)
-        starts, ends = self._bounds()
+        starts, ends = quiet_bounds(self.hours)
         for day in (local.date() - timedelta(days=1), local.date()):
             begin = datetime.combine(day, starts, zone)
             end = datetime.combine(day + timedelta(days=1 if ends <= starts else 0), ends, zone)
@@ -145,12 +141,18 @@ class QuietHours:
         return None
 
 
-def parse_quiet_hours(text: str) -> str:
-    """`"22:00-07:00"`: a start and an end that differ (the end may be the next day)."""
+def quiet_bounds(text: str) -> tuple[time, time]:
+    """`"22:00-07:00"` → (22:00, 07:00): a start and an end that differ (the end may be
+    the next day)."""
     try:
         starts, ends = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError:
         raise ValueError(f'expected quiet hours like "22:00-07:00", got {text!r}') from None
     if starts == ends:
         raise ValueError(f"quiet hours must end at another time than they start, got {text!r}")
+    return starts, ends
+
+
+def parse_quiet_hours(text: str) -> str:
+    quiet_bounds(text)
     return text

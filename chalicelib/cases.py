@@ -163,7 +163,7 @@ class Case:
         moment the case opened."""
         seconds += self.paused_seconds
         if self.calendar is None:
-            return self.opened_at + timedelta(seconds=seconds / self.time_scale)
+            return self.wall_time(self.opened_at + timedelta(seconds=seconds))
         return self.wall_time(self.calendar.add(self.opened_at, seconds))
 
     def policy_time(self, moment: datetime) -> datetime:

@@ -179,15 +179,11 @@ class CaseStore(TableAdapter):
     def thread_case(self, post: Post) -> str | None:
         """The case a post belongs to by its thread: its conversation, or the post it
         replies to; None if it starts a thread of its own."""
-        keys = []
         if post.conversation_id:
-            keys.append(_conversation_key(post.channel, post.conversation_id))
-        if post.in_reply_to:
-            keys.append(_dedupe_key(post.channel, post.in_reply_to))
-        for key in keys:
+            key = _conversation_key(post.channel, post.conversation_id)
             if (found := get_item(self._db, self._table, key)) is not None:
                 return found["case_id"]
-        return None
+        return self.case_holding(post.channel, post.in_reply_to) if post.in_reply_to else None
 
     def update(self, before: Case, after: Case, *events: Event) -> Case:
         """Store `after` if the case is still as `before` was read, with its events;

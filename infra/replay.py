@@ -322,9 +322,10 @@ class Replayer:
                 f"the stack refused post {post['id']}: {response.status_code} {response.text}"
             )
 
-    def _recorded(self, post: dict[str, Any]) -> bool:
+    def _holding(self, post: dict[str, Any]) -> dict[str, Any] | None:
+        """The case the stack recorded the post in, if it has yet."""
         found = self._get("/cases", params={"post": f"{post['channel']}:{post['id']}"})
-        return bool(found["cases"])
+        return found["cases"][0] if found["cases"] else None
 
     def _wait_until_recorded(self, conversations: list[Conversation], timeout: float) -> None:
         """Until the stack has recorded every post from each conversation's opener on
@@ -336,7 +337,7 @@ class Replayer:
         ]
         deadline = time.monotonic() + timeout
         while waiting and time.monotonic() < deadline:
-            if self._recorded(waiting[-1]):
+            if self._holding(waiting[-1]):
                 waiting.pop()
             else:
                 time.sleep(0.1)
@@ -346,9 +347,8 @@ class Replayer:
         opened; a later post of the conversation may have got there first)."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self._get("/cases", params={"post": f"{opener['channel']}:{opener['id']}"})
-            if found["cases"]:
-                return found["cases"][0]
+            if case := self._holding(opener):
+                return case
             if time.monotonic() > deadline:
                 raise ReplayError(f"post {opener['id']} never became part of a case")
             time.sleep(0.2)

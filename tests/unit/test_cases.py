@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.calendars import BusinessCalendar, QuietHours
 from chalicelib.cases import Case, CaseConflict, Status, case_id_for
-from chalicelib.policy import RepeatSpec, load_policy
+from chalicelib.policy import EscalationPolicy, RepeatSpec, load_policy
 from chalicelib.posts import Post
 from chalicelib.triage import triage
 
@@ -14,25 +14,25 @@ POLICY = load_policy()
 
 
 def open_case(
-    text: str = "my order is missing, terrible", channel: str = "x", time_scale: float = 1.0
+    text: str = "my order is missing, terrible",
+    channel: str = "x",
+    time_scale: float = 1.0,
+    opened: datetime = OPENED,
+    calendar: BusinessCalendar | None = None,
+    rule: EscalationPolicy | None = None,
 ) -> Case:
     post = Post.model_validate(
         {
             "id": "123",
             "channel": channel,
             "text": text,
-            "created_at": OPENED.isoformat(),
+            "created_at": opened.isoformat(),
             "author": {"id": "a", "handle": "@a"},
         }
     )
     verdict = triage(text)
-    return Case.open(
-        post,
-        verdict,
-        POLICY.for_case(channel, verdict.intent, verdict.priority),
-        OPENED,
-        time_scale,
-    )
+    rule = rule or POLICY.for_case(channel, verdict.intent, verdict.priority)
+    return Case.open(post, verdict, rule, opened, time_scale, calendar)
 
 
 def test_case_ids_are_stable_valid_execution_names_and_distinct_per_channel():
@@ -110,29 +110,17 @@ def test_with_a_calendar_tiers_count_opening_hours_only_in_policy_time():
         {"timezone": "UTC", "hours": {"mon": "09:00-17:00", "tue": "09:00-17:00"}}
     )
     monday_4pm = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
-    post = Post.model_validate(
-        {
-            "id": "9",
-            "channel": "x",
-            "text": "my order is missing, terrible",
-            "created_at": monday_4pm.isoformat(),
-            "author": {"id": "a", "handle": "@a"},
-        }
-    )
-    verdict = triage(post.text)
-    rule = POLICY.for_case("x", verdict.intent, verdict.priority)
-    case = Case.open(post, verdict, rule, monday_4pm, calendar=office)
+    case = open_case(opened=monday_4pm, calendar=office)
     # 1 h: 16:00-17:00 Monday. 2 h: 1 h Monday + 1 h Tuesday from 09:00.
     assert case.deadline(case.tiers[0]) == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert case.deadline(case.tiers[1]) == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-    fast = Case.open(post, verdict, rule, monday_4pm, time_scale=3600, calendar=office)
+    fast = open_case(time_scale=3600, opened=monday_4pm, calendar=office)
     assert fast.deadline(fast.tiers[1]) == monday_4pm + timedelta(seconds=18 * 3600 / 3600)
 
 
 def test_the_last_tier_repeats_every_so_often_at_most_n_times():
     rule = POLICY.policy[0].model_copy(update={"repeat": RepeatSpec(every="1h", times=2)})
-    first = open_case()
-    case = Case.open(first.post, triage(first.post.text), rule, OPENED)
+    case = open_case(rule=rule)
     for _ in range(3):
         case = case.advanced().sent(*case.advanced().unsent)
     assert case.tier == 3 and case.next_deadline == OPENED + timedelta(hours=5)  # 4 h + 1 h
