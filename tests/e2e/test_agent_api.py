@@ -25,6 +25,10 @@ def open_case(api) -> str:
         ("GET", "/cases/x-1"),
         ("POST", "/cases/x-1/respond"),
         ("POST", "/cases/x-1/resolve"),
+        ("POST", "/cases/x-1/acknowledge"),
+        ("POST", "/cases/x-1/pause"),
+        ("GET", "/status"),
+        ("GET", "/incidents"),
     ],
 )
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -33,6 +37,13 @@ def test_every_agent_route_refuses_without_the_token(api, method, path, token):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert "API token" in response.json()["error"]
+
+
+def test_a_post_is_looked_up_to_its_case(api, open_case):
+    post_id = api.case(open_case)["post"]["id"]
+    found = api.agent("GET", f"/cases?post=x:{post_id}").json()["cases"]
+    assert [case["id"] for case in found] == [open_case]
+    assert api.agent("GET", "/cases?post=x:never-seen").json() == {"cases": []}
 
 
 def test_list_filters_by_status(api, open_case):
@@ -50,6 +61,9 @@ def test_list_filters_by_status(api, open_case):
         ("status=closed", "status must be one of"),
         ("limit=0", "limit must be"),
         ("limit=lots", "limit must be"),
+        ("post=no-colon", "post must look like x:1234567890"),
+        ("post=x:", "post must look like x:1234567890"),
+        ("post=x:" + "9" * 400, "post must look like x:1234567890"),
     ],
 )
 def test_list_rejects_a_bad_filter(api, query, message):
