@@ -1,10 +1,13 @@
 """Escalator's Chalice app: routes and event handlers only; each hands over at once to
 chalicelib (components builds what they need, once per container)."""
 
+from functools import partial
+
 from aws_lambda_powertools import Logger
 from chalice import Chalice, Response
 
 from chalicelib import components
+from chalicelib.actions import Action
 from chalicelib.api import (
     AgentAction,
     bearer_token_error,
@@ -19,6 +22,14 @@ from chalicelib.channels import id_set
 from chalicelib.incident_store import IncidentNotFound
 from chalicelib.incidents import IncidentStatus
 from chalicelib.intake import record_batch
+from chalicelib.pages import (
+    confirm_action,
+    dashboard_page,
+    perform_action,
+    sign_in,
+    sign_in_page,
+    signed_in,
+)
 from chalicelib.settings import parameter
 from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, receive_x, x_crc
 
@@ -159,9 +170,8 @@ def act_on_case(case_id: str, action: str) -> Response:
     escalator = components.escalator()
     actions = {
         "respond": escalator.respond,
-        "acknowledge": escalator.claim,
         "pause": escalator.pause,
-        "resolve": escalator.resolve,
+        **{str(a): partial(escalator.take, action=a) for a in Action},
     }
     if action not in actions:
         return error(404, f"no action {action!r}; try {', '.join(actions)}")
@@ -169,12 +179,48 @@ def act_on_case(case_id: str, action: str) -> Response:
     if not isinstance(body, AgentAction):
         return body
     try:
-        case = actions[action](case_id, body.by)
+        case = actions[action](case_id, by=body.by)
     except CaseNotFound as missing:
         return error(404, str(missing))
     except CaseConflict as conflict:
         return error(409, str(conflict))
     return json_response(200, case_json(case))
+
+
+# -- supervisors' pages -------------------------------------------------------------------
+
+
+@app.route("/actions/{token}", methods=["GET"])
+def confirm_email_action(token: str) -> Response:
+    return confirm_action(token, components.action_signer(), components.escalator())
+
+
+@app.route(
+    "/actions/{token}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "application/json"],
+)
+def email_action(token: str) -> Response:
+    return perform_action(token, components.action_signer(), components.escalator())
+
+
+@app.route("/", methods=["GET"])
+def dashboard() -> Response:
+    request = app.current_request
+    if not signed_in(request.headers, parameter("ESCALATOR_API_TOKEN"), components.action_signer()):
+        return sign_in_page()
+    fragment = (request.query_params or {}).get("fragment") == "1"
+    return dashboard_page(components.escalator(), fragment)
+
+
+@app.route("/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def start_session() -> Response:
+    return sign_in(
+        app.current_request.raw_body,
+        parameter("ESCALATOR_API_TOKEN"),
+        components.action_signer(),
+        secure=components.settings().base_url.startswith("https://"),
+    )
 
 
 @app.route("/incidents", methods=["GET"])

@@ -75,8 +75,9 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
         "first_response_text": case.first_response_text,
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
-        "claimed_by": case.claimed_by,
-        "claimed_until": case.claimed_until and iso(case.claimed_until),
+        "acknowledged_by": case.acknowledged_by,
+        "held_until": case.held_until and iso(case.held_until),
+        "owner": case.owner,
         "paused_at": case.paused_at and iso(case.paused_at),
         "post": case.post.model_dump(mode="json"),
     }

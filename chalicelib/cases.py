@@ -87,9 +87,10 @@ class Case:
     complaint_score: float = 0.0
     incident_id: str | None = None  # the storm this case is part of, if any
     calendar: BusinessCalendar | None = None  # tiers count its opening hours only, if set
-    claim_seconds: int = 30 * 60  # how long a claim holds further tiers (policy time)
-    claimed_by: str | None = None
-    claimed_until: datetime | None = None
+    claim_seconds: int = 30 * 60  # how long an acknowledgement holds further tiers
+    acknowledged_by: str | None = None
+    held_until: datetime | None = None  # further tiers wait till then (acknowledged)
+    owner: str | None = None  # who claimed the case
     repeat_every: int = 0  # policy seconds between repeats of the last tier's email
     repeat_times: int = 0
     repeats_due: int = 0  # repeat deadlines passed unanswered
@@ -177,7 +178,8 @@ class Case:
     @property
     def next_deadline(self) -> datetime | None:
         """The next tier's deadline, or the last tier's next repeat; held back to the end
-        of a claim. None when answered, paused, part of an incident or all done."""
+        of an acknowledgement's hold. None when answered, paused, part of an incident or
+        all done."""
         if not self.is_open or self.paused_at or self.incident_id or not self.tiers:
             return None
         if (tier := self.next_tier) is not None:
@@ -187,8 +189,8 @@ class Case:
             due = self._after_policy_time(last + self.repeat_every * (self.repeats_due + 1))
         else:
             return None
-        if self.claimed_until and self.claimed_until > due:
-            return self.claimed_until
+        if self.held_until and self.held_until > due:
+            return self.held_until
         return due
 
     def is_due(self, now: datetime) -> bool:
@@ -239,11 +241,53 @@ class Case:
         end = tier.quiet_hours.end_after(self.policy_time(now))
         return self.wall_time(end) if end else None
 
-    def claimed(self, now: datetime, by: str) -> Case:
-        if not self.is_open:
-            raise CaseConflict(self.id, f"case is {self.status}: nothing to claim")
+    def acknowledged(self, now: datetime, by: str) -> Case:
+        """Seen, and in hand: further tiers wait for the claim window."""
+        self._must_be_escalating("acknowledge")
         until = now + timedelta(seconds=self.claim_seconds / self.time_scale)
-        return replace(self, claimed_by=by, claimed_until=until)
+        return replace(self, acknowledged_by=by, held_until=until)
+
+    def claimed(self, now: datetime, by: str) -> Case:
+        """Taken: the case is `by`'s, and further tiers wait as for an acknowledgement."""
+        if self.owner and self.owner != by:
+            raise CaseConflict(self.id, f"case is claimed by {self.owner} already")
+        return replace(self.acknowledged(now, by), owner=by)
+
+    def snoozed(self, seconds: int) -> Case:
+        """Everything still to come (tiers, repeats) moves `seconds` of policy time later
+        (opening-hours seconds, with a calendar): the clock stands still that long."""
+        self._must_be_escalating("snooze")
+        return replace(
+            self,
+            paused_seconds=self.paused_seconds + seconds,
+            timer_round=self.timer_round + 1,
+            execution_arn=None,
+        )
+
+    def escalated_now(self, from_tier: int) -> Case:
+        """The next tier is due at once, asked for by someone who read `from_tier`'s
+        email; its later tiers keep their deadlines."""
+        self._must_be_escalating("escalate")
+        if self.tier != from_tier:
+            raise CaseConflict(self.id, f"case is at tier {self.tier} now, not {from_tier}")
+        if self.next_tier is None:
+            raise CaseConflict(self.id, "case is at its last tier already")
+        return replace(
+            self.advanced(),
+            held_until=None,
+            timer_round=self.timer_round + 1,
+            execution_arn=None,
+        )
+
+    def _must_be_escalating(self, action: str) -> None:
+        if not self.is_open:
+            raise CaseConflict(self.id, f"case is {self.status}: nothing to {action}")
+        if self.paused_at:
+            raise CaseConflict(
+                self.id, f"case is paused (waiting on the customer): cannot {action}"
+            )
+        if self.incident_id:
+            raise CaseConflict(self.id, f"case is part of incident {self.incident_id}")
 
     def paused(self, now: datetime) -> Case:
         if not self.is_open or self.paused_at:
@@ -288,8 +332,9 @@ class Case:
             first_response_text=None,
             resolved_at=None,
             resolved_by=None,
-            claimed_by=None,
-            claimed_until=None,
+            acknowledged_by=None,
+            held_until=None,
+            owner=None,
             paused_at=None,
             paused_seconds=0.0,
             incident_id=None,

@@ -8,6 +8,7 @@ from functools import cache
 import boto3
 from aws_lambda_powertools import Logger
 
+from chalicelib.actions import ActionSigner
 from chalicelib.channels import id_set
 from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.channels.x_replies import XReplier
@@ -66,7 +67,14 @@ def escalator() -> Escalator:
         replier=x_replier(),
         contacts=AuthorContacts(dynamodb, config.table),
         incidents=incidents(),
+        links=action_signer(),
     )
+
+
+def action_signer() -> ActionSigner | None:
+    """Signs and checks email action links and dashboard sessions, when a key is set."""
+    key = parameter("ESCALATOR_ACTION_KEY")
+    return ActionSigner(key) if key else None
 
 
 @cache

@@ -1,22 +1,24 @@
-"""Escalation emails: what a tier's people read, rendered from Jinja2 templates
-(HTML escaped: post text is hostile input) into one multipart message."""
+"""Escalation emails: what a tier's people read and act from, rendered from Jinja2
+templates (HTML escaped: post text is hostile input), one multipart message per person
+so that each carries action links signed for its recipient."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from chalicelib.cases import Case, Tier
+from chalicelib.actions import Action, ActionSigner
+from chalicelib.cases import Case, Event, Tier
 from chalicelib.incidents import Incident
 from chalicelib.policy import format_duration
+from chalicelib.rendering import render
 
-TEMPLATES = Path(__file__).with_name("templates")
 CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
 SUBJECT_EXCERPT = 60
+QUIET_EVENTS = {"timer started"}  # bookkeeping, not news for a supervisor
+SYSTEM_ACTORS = {"timer", "triage", "escalator", "storm"}
 
 
 def channel_name(channel: str) -> str:
@@ -28,63 +30,116 @@ def excerpt(text: str, length: int) -> str:
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
 
 
-@cache
-def _templates() -> Any:
-    # Imported here: only the escalate step renders emails, so only it pays for Jinja2.
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def policy_offset(case: Case, moment: datetime) -> str:
+    """A moment as policy time since the case opened: "+1:05" (hours:minutes)."""
+    seconds = round((moment - case.opened_at).total_seconds() * case.time_scale)
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours}:{rest:02d}"
 
 
-def escalation_email(
-    case: Case, tier: Tier, now: datetime, sender: str, base_url: str, repeat: int = 0
-) -> EmailMessage:
-    """The email for one tier of one case (or its `repeat`-th reminder), as a multipart
-    text + HTML message."""
-    waited = format_duration(case.policy_time_since_opened(now).total_seconds())
-    following = case.tiers[tier.number] if tier.number < len(case.tiers) else None
-    context = {
+def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
+    """The audit trail as a supervisor reads it: when (policy time since opening), what,
+    and who, when a person."""
+    lines = []
+    for event in events:
+        if event.kind in QUIET_EVENTS:
+            continue
+        what = event.kind
+        if tier := event.detail.get("to_tier") or event.detail.get("tier"):
+            what += f" · tier {tier}"
+        lines.append(
+            {
+                "at": policy_offset(case, event.at),
+                "what": what,
+                "by": "" if event.by in SYSTEM_ACTORS else event.by,
+            }
+        )
+    return lines
+
+
+def action_links(
+    signer: ActionSigner, base_url: str, case: Case, tier: Tier, recipient: str
+) -> list[tuple[Action, str]]:
+    """The email's one-click links, signed for its recipient: every action, but escalate
+    when there is no tier left to escalate to."""
+    offered = [a for a in Action if a is not Action.ESCALATE or case.next_tier is not None]
+    sign = signer.token
+    return [
+        (a, f"{base_url}/actions/{sign(case.id, case.opening, tier.number, a, recipient)}")
+        for a in offered
+    ]
+
+
+def escalation_emails(
+    case: Case,
+    tier: Tier,
+    repeat: int,
+    events: list[Event],
+    now: datetime,
+    sender: str,
+    base_url: str,
+    signer: ActionSigner | None,
+) -> list[EmailMessage]:
+    """The emails for one tier of one case (or its `repeat`-th reminder): one per
+    recipient, each with action links of its own when a signer is given."""
+    base = base_url.rstrip("/")
+    waited = case.policy_time_since_opened(now).total_seconds()
+    following = case.next_deadline
+    context: dict[str, Any] = {
         "case": case,
         "post": case.post,
         "tier": tier,
         "tier_count": len(case.tiers),
         "channel": channel_name(case.post.channel),
-        "waited": waited,
+        "waited": format_duration(waited),
         "deadline": format_duration(tier.after_seconds),
-        "next_tier": following,
-        "next_in": following and format_duration(following.after_seconds - tier.after_seconds),
-        "told_before": [t for t in case.tiers if t.number < tier.number],
-        "case_url": f"{base_url.rstrip('/')}/cases/{case.id}",
+        "next_tier": case.next_tier,
+        "next_in": following
+        and format_duration((following - now).total_seconds() * case.time_scale),
+        "told_before": [t for t in case.tiers if case.skipped_tiers < t.number < tier.number],
+        "case_url": f"{base}/cases/{case.id}",
         "repeat": repeat,
+        "timeline": timeline(case, events),
+        "suggested_reply": render(
+            "suggested_reply.txt.j2",
+            case=case,
+            post=case.post,
+            channel=channel_name(case.post.channel),
+        ).strip(),
     }
-    message = EmailMessage()
+    minutes = round(waited / 60)
     reminder = f" (reminder {repeat})" if repeat else ""
-    message["Subject"] = (
-        f"[{context['channel']} {case.intent} · {case.priority}] tier {tier.number}/"
-        f"{len(case.tiers)}{reminder} · {waited} unanswered · "
+    subject = (
+        f"[{context['channel']} · {case.priority} {case.intent}] Tier {tier.number}/"
+        f"{len(case.tiers)}{reminder} · {minutes} min waiting · "
         f'"{excerpt(case.post.text, SUBJECT_EXCERPT)}"'
     )
-    message["From"] = sender
-    message["To"] = ", ".join(tier.notify)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(
-        idstring=f"{case.id}.{case.timer_round}.{tier.number}.{repeat}", domain="escalator"
-    )
-    message["X-Escalator-Case"] = case.id
-    message["X-Escalator-Tier"] = str(tier.number)
-    if repeat:
-        message["X-Escalator-Repeat"] = str(repeat)
-    message.set_content(_templates().get_template("escalation.txt.j2").render(context))
-    message.add_alternative(
-        _templates().get_template("escalation.html.j2").render(context), subtype="html"
-    )
-    return message
+    messages = []
+    for recipient in tier.notify:
+        links = signer and action_links(signer, base, case, tier, recipient)
+        personal = {
+            **context,
+            "recipient": recipient,
+            "also_told": [r for r in tier.notify if r != recipient],
+            "links": links or [],
+        }
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = sender
+        message["To"] = recipient
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = make_msgid(
+            idstring=f"{case.id}.{case.opening}.{tier.number}.{repeat}", domain="escalator"
+        )
+        message["X-Escalator-Case"] = case.id
+        message["X-Escalator-Tier"] = str(tier.number)
+        if repeat:
+            message["X-Escalator-Repeat"] = str(repeat)
+        message.set_content(render("escalation.txt.j2", **personal))
+        message.add_alternative(render("escalation.html.j2", **personal), subtype="html")
+        messages.append(message)
+    return messages
 
 
 def incident_email(
@@ -117,10 +172,8 @@ def incident_email(
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(idstring=incident.id, domain="escalator")
     message["X-Escalator-Incident"] = incident.id
-    message.set_content(_templates().get_template("incident.txt.j2").render(context))
-    message.add_alternative(
-        _templates().get_template("incident.html.j2").render(context), subtype="html"
-    )
+    message.set_content(render("incident.txt.j2", **context))
+    message.add_alternative(render("incident.html.j2", **context), subtype="html")
     return message
 
 

@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.actions import Action, ActionSigner, ActionToken
 from chalicelib.cases import (
     Case,
     CaseConflict,
@@ -24,12 +26,19 @@ from chalicelib.cases import (
     whole_seconds_until,
 )
 from chalicelib.channels.x_replies import ReplyFailed, XReplier
-from chalicelib.emails import EmailRejected, Mailer, escalation_email, incident_email
+from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident_email
 from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
 from chalicelib.policy import Policy, format_duration
 from chalicelib.posts import Post
-from chalicelib.store import AuthorContacts, CaseStore, DuplicatePost, ThreadTaken, iso
+from chalicelib.store import (
+    AuthorContacts,
+    CaseStore,
+    DuplicatePost,
+    LinkUsed,
+    ThreadTaken,
+    iso,
+)
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 
@@ -37,6 +46,7 @@ logger = Logger(child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
 REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
+SNOOZE_SECONDS = 30 * 60  # policy time a snooze adds
 Change = tuple[Case, list[Event]]  # a case as it should become, and the events saying why
 
 
@@ -76,6 +86,7 @@ class Escalator:
     replier: XReplier | None = None  # sends policies' acknowledgements on X, if configured
     contacts: AuthorContacts | None = None  # spots repeat contact, if given
     incidents: IncidentStore | None = None  # groups storms, if given and the policy says
+    links: ActionSigner | None = None  # signs the emails' action links, if given
 
     def receive(self, post: Post) -> Case | None:
         """Where a post goes: a brand post answers its thread's case; a customer post
@@ -337,12 +348,13 @@ class Escalator:
             )
             return
         event = Event(
-            self.clock(), "acknowledged", "escalator", {"post_id": reply_id, "text": text}
+            self.clock(), "auto-replied", "escalator", {"post_id": reply_id, "text": text}
         )
         self.store.record_acknowledgement(case.id, case.post.channel, reply_id, event)
 
     def _start_timer(self, case: Case) -> Case:
-        wait = case.seconds_until_next_deadline(self.clock()) or 0
+        """Start the case's timer for its round: at once when an email is owed."""
+        wait = 0 if case.unsent else case.seconds_until_next_deadline(self.clock()) or 0
         arn = self.workflow.start(case.timer_name, case.id, case.timer_round, wait)
 
         def record_start(case: Case) -> Change | None:
@@ -364,17 +376,23 @@ class Escalator:
             self._stop_timer(stored.id, arn, "joined an incident")
         return stored
 
-    def _settle(self, case: Case, decide: Callable[[Case], Change | None]) -> tuple[Case, Case]:
+    def _settle(
+        self,
+        case: Case,
+        decide: Callable[[Case], Change | None],
+        link_nonce: str | None = None,
+    ) -> tuple[Case, Case]:
         """Store what `decide` makes of the case as read; if someone changed the case
         meanwhile, read it again and decide again. Returns the case as the decision
-        read it, and as stored (the same when there was nothing to do)."""
+        read it, and as stored (the same when there was nothing to do). `link_nonce`:
+        the email link making the change, which may make it only once (LinkUsed)."""
         for _ in range(MAX_ATTEMPTS):
             decision = decide(case)
             if decision is None:
                 return case, case
             changed, events = decision
             try:
-                return case, self.store.update(case, changed, *events)
+                return case, self.store.update(case, changed, *events, link_nonce=link_nonce)
             except ConcurrentChange:
                 case = self.store.get(case.id)
         raise ConcurrentChange(case.id)
@@ -441,23 +459,41 @@ class Escalator:
                 return case
             return self._notify(case, now)
         if claimed:
-            message = escalation_email(case, tier, now, self.sender, self.base_url, repeat)
-            try:
-                message_id = self.mailer.send(message)
-            except EmailRejected:
-                self.store.release_notification(case, tier.number, repeat)  # surely unsent
-                raise
-            detail = {"tier": tier.number, "to": list(tier.notify), "message_id": message_id}
+            events = self.store.history(case.id)[1]
+            messages = escalation_emails(
+                case, tier, repeat, events, now, self.sender, self.base_url, self.links
+            )
+            message_ids = self._send_all(case, messages)
+            detail = {"tier": tier.number, "to": list(tier.notify), "message_id": message_ids[0]}
             if repeat:
                 detail["repeat"] = repeat
             sent = Event(now, "notified", "timer", detail)
-            self.store.confirm_notification(case, tier.number, repeat, message_id, sent)
+            self.store.confirm_notification(case, tier.number, repeat, message_ids[0], sent)
             logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
         # A response may land meanwhile: the email went out all the same, so record it.
         return self._settle(
             case,
             lambda case: None if case.unsent != (tier, repeat) else (case.sent(tier, repeat), []),
         )[1]
+
+    def _send_all(self, case: Case, messages: list[EmailMessage]) -> list[str]:
+        """Send a tier's emails, one per person. If SES refuses the first, nothing went
+        out: the ledger claim is released and the step retried. Once one went out, a
+        refusal for another person is logged, never retried: nobody gets two."""
+        tier, repeat = case.unsent
+        message_ids = []
+        for message in messages:
+            try:
+                message_ids.append(self.mailer.send(message))
+            except EmailRejected as refusal:
+                if not message_ids:
+                    self.store.release_notification(case, tier.number, repeat)  # surely unsent
+                    raise
+                logger.error(
+                    "email refused",
+                    extra={"case_id": case.id, "to": message["To"], "error": str(refusal)},
+                )
+        return message_ids
 
     def respond(
         self, case_id: str, by: str, text: str | None = None, at: datetime | None = None
@@ -474,34 +510,85 @@ class Escalator:
             ),
         )
 
-    def resolve(self, case_id: str, by: str) -> Case:
-        return self._change(case_id, by, "resolved", lambda case, now: case.resolved(now, by))
+    def take(self, case_id: str, action: Action, by: str, link: ActionToken | None = None) -> Case:
+        """A supervisor's action on a case, from the agent API or an email `link`."""
+        kind, change = self._decision(action, by, link)
+        return self._change(case_id, by, kind, change, link)
 
-    def claim(self, case_id: str, by: str) -> Case:
-        """Someone has it in hand: further tiers wait for the claim window."""
-        return self._change(case_id, by, "claimed", lambda case, now: case.claimed(now, by))
+    def act(self, link: ActionToken) -> Case:
+        """What an email's action link asks, done once, in the recipient's name."""
+        self._check_opening(self.store.get(link.case_id), link)
+        return self.take(link.case_id, link.action, link.recipient, link)
+
+    def preview(self, link: ActionToken) -> Case:
+        """The case an email link is about, if the link may act on it now: raises what
+        `act` would (CaseConflict, LinkUsed), and changes nothing."""
+        case = self.store.get(link.case_id)
+        self._check_opening(case, link)
+        if self.store.link_used_at(case.id, link.nonce):
+            raise LinkUsed(case.id)
+        self._decision(link.action, link.recipient, link)[1](case, self.clock())
+        return case
+
+    @staticmethod
+    def _check_opening(case: Case, link: ActionToken) -> None:
+        if case.opening != link.opening:
+            raise CaseConflict(case.id, "the email is about an earlier opening of this case")
+
+    @staticmethod
+    def _decision(
+        action: Action, by: str, link: ActionToken | None
+    ) -> tuple[str, Callable[[Case, datetime], Case]]:
+        """The audit event's kind, and the domain change: escalate acts only while the
+        case is at the tier whose email the link came in."""
+        changes: dict[Action, tuple[str, Callable[[Case, datetime], Case]]] = {
+            Action.ACKNOWLEDGE: ("acknowledged", lambda case, now: case.acknowledged(now, by)),
+            Action.CLAIM: ("claimed", lambda case, now: case.claimed(now, by)),
+            Action.SNOOZE: ("snoozed", lambda case, now: case.snoozed(SNOOZE_SECONDS)),
+            Action.ESCALATE: (
+                "escalated",
+                lambda case, now: case.escalated_now(link.tier if link else case.tier),
+            ),
+            Action.RESOLVE: ("resolved", lambda case, now: case.resolved(now, by)),
+        }
+        return changes[action]
 
     def pause(self, case_id: str, by: str) -> Case:
         """Waiting on the customer: the clock stops until they write again."""
         return self._change(case_id, by, "paused", lambda case, now: case.paused(now))
 
     def _change(
-        self, case_id: str, by: str, kind: str, change: Callable[[Case, datetime], Case]
+        self,
+        case_id: str,
+        by: str,
+        kind: str,
+        change: Callable[[Case, datetime], Case],
+        link: ActionToken | None = None,
     ) -> Case:
+        """Make a person's change to the case, and bring its timer in line: stopped when
+        the change ends it or restarts it (a new round), started when it restarts."""
+
         def decide(case: Case) -> Change:
             now = self.clock()  # after the read: later than any escalation the read saw
             waited = case.policy_time_since_opened(now).total_seconds()
             detail = {"waited_seconds": round(waited), "tier": case.tier}
             changed = change(case, now)
-            if changed.claimed_until and changed.claimed_until != case.claimed_until:
-                detail["until"] = iso(changed.claimed_until)
+            if changed.held_until and changed.held_until != case.held_until:
+                detail["until"] = iso(changed.held_until)
+            if changed.tier != case.tier:
+                detail["to_tier"] = changed.tier
+            if link is not None:
+                detail["via"] = f"email link (tier {link.tier})"
             return changed, [Event(now, kind, by, detail)]
 
-        before, changed = self._settle(self.store.get(case_id), decide)
+        before, changed = self._settle(
+            self.store.get(case_id), decide, link.nonce if link else None
+        )
         timer_ends = not changed.is_open or changed.execution_arn != before.execution_arn
         if before.is_open and before.execution_arn and timer_ends:
             self._stop_timer(case_id, before.execution_arn, f"{kind} by {by}")
-        return changed
+        restarts = changed.timer_round != before.timer_round and not changed.paused_at
+        return self._start_timer(changed) if restarts and changed.is_open else changed
 
     def _stop_timer(self, case_id: str, execution_arn: str, cause: str) -> None:
         try:
@@ -517,7 +604,7 @@ class Escalator:
             raise CaseConflict(incident_id, "incident is already resolved")
         for case_id in resolved.members:
             try:
-                self.resolve(case_id, by)
+                self.take(case_id, Action.RESOLVE, by)
             except (CaseConflict, CaseNotFound):
                 continue  # resolved already, or gone
         return resolved

@@ -6,6 +6,7 @@ records and the notification ledger.
 | case                    | CASE#<case id>          | CASE                       |
 | audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
 | notification ledger     | CASE#<case id>          | NOTIFY#<open>#<tier>#<rep> |
+| email action link used  | CASE#<case id>          | ACTION#<nonce>             |
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
@@ -55,6 +56,10 @@ class ThreadTaken(Exception):
     def __init__(self, case_id: str):
         super().__init__(f"the conversation is case {case_id}'s")
         self.case_id = case_id
+
+
+class LinkUsed(Exception):
+    """An email action link's nonce is on record: it acted once already."""
 
 
 class DuplicatePost(Exception):
@@ -185,24 +190,36 @@ class CaseStore(TableAdapter):
                 return found["case_id"]
         return self.case_holding(post.channel, post.in_reply_to) if post.in_reply_to else None
 
-    def update(self, before: Case, after: Case, *events: Event) -> Case:
+    def update(
+        self, before: Case, after: Case, *events: Event, link_nonce: str | None = None
+    ) -> Case:
         """Store `after` if the case is still as `before` was read, with its events;
-        raise ConcurrentChange if someone changed it in between."""
+        raise ConcurrentChange if someone changed it in between. With `link_nonce`, the
+        change is an email link's: it is recorded with it, and LinkUsed is raised (and
+        nothing written) if that link acted before."""
         stored = replace(after, version=before.version + 1)
+        items = [
+            put_request(self._table, _case_item(stored), **_unchanged_since(before.version)),
+            *(put_request(self._table, _event_item(before.id, e)) for e in events),
+        ]
+        if link_nonce is not None:
+            use = {**_link_key(before.id, link_nonce), "at": iso(events[0].at)}
+            items.append(put_request(self._table, use, **NEW_ITEM))
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    put_request(
-                        self._table, _case_item(stored), **_unchanged_since(before.version)
-                    ),
-                    *(put_request(self._table, _event_item(before.id, e)) for e in events),
-                ]
-            )
+            self._db.transact_write_items(TransactItems=items)
         except self._db.exceptions.TransactionCanceledException as error:
-            if any(failed_conditions(error)):
+            failed = failed_conditions(error)
+            if link_nonce is not None and failed and failed[-1]:
+                raise LinkUsed(before.id) from None
+            if any(failed):
                 raise ConcurrentChange(before.id) from None
             raise
         return stored
+
+    def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
+        """When an email action link acted, if it did."""
+        item = get_item(self._db, self._table, _link_key(case_id, link_nonce))
+        return parse_iso(item["at"]) if item else None
 
     def claim_notification(self, case: Case, tier: int, repeat: int, now: datetime) -> bool:
         """Take the one right to email (case, tier, repeat) while the case is still as
@@ -300,6 +317,21 @@ class CaseStore(TableAdapter):
         )
         return [_case_from_item(i) for i in items]
 
+    def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]:
+        """Cases with this status opened at or after `since`, newest first."""
+        items = self._query(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status AND gsi1sk >= :since",
+            ExpressionAttributeValues={
+                ":status": {"S": f"STATUS#{status}"},
+                ":since": {"S": iso(since)},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+            max_items=limit,
+        )
+        return [_case_from_item(i) for i in items]
+
     def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
         items: list[dict] = []
         while True:
@@ -388,6 +420,10 @@ def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
     return {"pk": f"CONV#{channel}#{conversation_id}", "sk": "CONV"}
 
 
+def _link_key(case_id: str, nonce: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": f"ACTION#{nonce}"}
+
+
 def _ledger_key(case: Case, tier: int, repeat: int) -> dict[str, str]:
     """One email right per (case, opening, tier, repeat): a reopened case emails anew."""
     return {
@@ -434,8 +470,9 @@ def _case_item(case: Case) -> dict[str, Any]:
         "resolved_by": case.resolved_by,
         "incident_id": case.incident_id,
         "calendar": case.calendar and case.calendar.as_spec(),
-        "claimed_by": case.claimed_by,
-        "claimed_until": case.claimed_until and iso(case.claimed_until),
+        "acknowledged_by": case.acknowledged_by,
+        "held_until": case.held_until and iso(case.held_until),
+        "owner": case.owner,
         "paused_at": case.paused_at and iso(case.paused_at),
     }
     item.update({key: value for key, value in optional.items() if value is not None})
@@ -478,8 +515,9 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         incident_id=item.get("incident_id"),
         calendar=BusinessCalendar.from_spec(item["calendar"]) if "calendar" in item else None,
         claim_seconds=item.get("claim_seconds", 1800),
-        claimed_by=item.get("claimed_by"),
-        claimed_until=moment("claimed_until"),
+        acknowledged_by=item.get("acknowledged_by"),
+        held_until=moment("held_until"),
+        owner=item.get("owner"),
         repeat_every=item.get("repeat_every", 0),
         repeat_times=item.get("repeat_times", 0),
         repeats_due=item.get("repeats_due", 0),

@@ -300,6 +300,8 @@ class LocalStack:
                 "ESCALATOR_GENERIC_SECRET": self.generic_secret
                 or os.environ.get("ESCALATOR_GENERIC_SECRET")
                 or secrets.token_urlsafe(24),
+                "ESCALATOR_ACTION_KEY": os.environ.get("ESCALATOR_ACTION_KEY")
+                or secrets.token_urlsafe(32),
             }
         )
         variables.pop("ESCALATOR_SSM_PREFIX", None)  # local secrets come from env vars

@@ -32,6 +32,16 @@ tiers = [
 ]
 
 [[policy]]
+name = "email-actions"
+match = { channel = ["actions"] }
+claim_window = "3h"
+tiers = [
+  { after = "1h", notify = ["act-1@example.com"] },
+  { after = "5h", notify = ["act-2a@example.com", "act-2b@example.com"] },
+  { after = "10h", notify = ["act-3@example.com"] },
+]
+
+[[policy]]
 name = "repeat"
 match = { channel = ["repeat"] }
 repeat = { every = "1h", times = 2 }

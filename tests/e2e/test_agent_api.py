@@ -92,7 +92,9 @@ def test_unknown_case_is_404(api):
 def test_unknown_action_is_404(api, open_case):
     response = api.agent("POST", f"/cases/{open_case}/archive")
     assert response.status_code == 404
-    assert "respond, acknowledge, pause, resolve" in response.json()["error"]
+    assert (
+        "respond, pause, acknowledge, claim, snooze, escalate, resolve" in response.json()["error"]
+    )
 
 
 def test_responding_twice_is_a_conflict(api, open_case):

@@ -61,7 +61,7 @@ def test_unanswered_complaint_climbs_tier_by_tier_on_time(api, stack):
         assert "nobody answers the phone" in body
         assert "@customer" in body
         assert f"/cases/{case_id}" in body
-    assert "tier 1/3" in by_tier["1"]["Subject"]
+    assert "Tier 1/3" in by_tier["1"]["Subject"]
 
 
 def test_complaint_answered_before_its_first_deadline_gets_no_email(api, stack):

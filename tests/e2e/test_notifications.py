@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import components
+from chalicelib.actions import Action
 from chalicelib.cases import Case, Event
 from chalicelib.emails import EmailRejected
 from chalicelib.intake import record_batch
@@ -170,4 +171,4 @@ def test_a_bad_queue_record_fails_alone(stack):
 
     case = components.escalator().store.get(case_id_for("x", good["id"]))
     assert case.status == "open"
-    components.escalator().resolve(case.id, "test")
+    components.escalator().take(case.id, Action.RESOLVE, "test")

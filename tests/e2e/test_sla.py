@@ -59,14 +59,14 @@ def test_acknowledging_holds_further_tiers_for_the_claim_window(api):
     case_id = case_of(post)
     api.wait_for_case(case_id, until=lambda c: "timer started" in kinds(c))
 
-    claimed = api.agent("POST", f"/cases/{case_id}/acknowledge", json={"by": "maria"})
+    held = api.agent("POST", f"/cases/{case_id}/acknowledge", json={"by": "maria"})
 
-    assert claimed.status_code == 200, claimed.text
-    until = datetime.fromisoformat(claimed.json()["claimed_until"])
-    assert claimed.json()["claimed_by"] == "maria"
+    assert held.status_code == 200, held.text
+    until = datetime.fromisoformat(held.json()["held_until"])
+    assert held.json()["acknowledged_by"] == "maria" and held.json()["owner"] is None
     case = api.wait_for_case(case_id, timeout=10, until=lambda c: "notified" in kinds(c))
-    claim = event(case, "claimed")
-    assert claim["by"] == "maria" and claim["detail"]["until"] == claimed.json()["claimed_until"]
+    hold = event(case, "acknowledged")
+    assert hold["by"] == "maria" and hold["detail"]["until"] == held.json()["held_until"]
     first = event(case, "notified")
     assert first["detail"]["tier"] == 1
     assert at(first) >= until  # not at tier 1's own deadline (1 s), but when the claim ran out

@@ -13,6 +13,7 @@ import responses
 import tweepy
 
 from chalicelib import components
+from chalicelib.actions import Action
 from chalicelib.channels.x_replies import XReplier
 from chalicelib.policy import Policy
 from chalicelib.posts import Author, Post
@@ -78,7 +79,7 @@ def test_a_new_case_is_acknowledged_once_and_the_clock_runs_on(service):
         "reply": {"in_reply_to_tweet_id": post.id},
     }
     assert request.headers["Authorization"].startswith("OAuth ")
-    acknowledged = [e for e in events(escalator, case.id) if e.kind == "acknowledged"]
+    acknowledged = [e for e in events(escalator, case.id) if e.kind == "auto-replied"]
     assert [e.detail["post_id"] for e in acknowledged] == ["9990001"]
     assert escalator.store.get(case.id).status == "open"
 
@@ -117,8 +118,8 @@ def test_no_acknowledgement_for_direct_messages_or_policies_without_one(service)
     )
     assert len(x_api.calls) == 0
     for case in (direct, other):
-        assert "acknowledged" not in [e.kind for e in events(escalator, case.id)]
-        escalator.resolve(case.id, "test")
+        assert "auto-replied" not in [e.kind for e in events(escalator, case.id)]
+        escalator.take(case.id, Action.RESOLVE, "test")
 
 
 def test_a_refused_acknowledgement_does_not_stop_the_case(service):
@@ -129,6 +130,6 @@ def test_a_refused_acknowledgement_does_not_stop_the_case(service):
 
     assert len(x_api.calls) == 1
     assert escalator.store.get(case.id).status == "open"
-    assert "acknowledged" not in [e.kind for e in events(escalator, case.id)]
+    assert "auto-replied" not in [e.kind for e in events(escalator, case.id)]
     assert escalator.store.get(case.id).execution_arn  # the timer runs all the same
-    escalator.resolve(case.id, "test")
+    escalator.take(case.id, Action.RESOLVE, "test")

@@ -12,6 +12,7 @@ import responses
 import tweepy
 
 from chalicelib import components
+from chalicelib.actions import Action
 from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
@@ -172,7 +173,7 @@ def test_polled_mentions_already_seen_by_webhook_make_no_second_case(api, stack,
     case_id = case_id_for("x", tweet["id"])
     _, events = service.store.history(case_id)
     assert [e.kind for e in events].count("opened") == 1
-    service.resolve(case_id, "test")
+    service.take(case_id, Action.RESOLVE, "test")
 
 
 def test_without_credentials_the_poller_is_off(monkeypatch):

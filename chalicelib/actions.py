@@ -1,0 +1,143 @@
+"""Signed one-click links: what a supervisor can do from an escalation email.
+
+A link's token names the case, the opening and tier the email was about, the action and
+the recipient, with a random nonce; it is signed (itsdangerous, HMAC-SHA1 over a salted
+key) and expires after 72 hours. The nonce makes it work once: the store records it in
+the same transaction as the change it made.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+TOKEN_LIFETIME_SECONDS = 72 * 3600
+SESSION_LIFETIME_SECONDS = 12 * 3600
+MAX_TOKEN_LENGTH = 1024
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"  # seen, on it: further tiers wait for the claim window
+    CLAIM = "claim"  # mine: the case gets an owner, and further tiers wait as above
+    SNOOZE = "snooze"  # everything that is still to come, 30 minutes later
+    ESCALATE = "escalate"  # the next tier is told now
+    RESOLVE = "resolve"  # done
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.ACKNOWLEDGE: "Acknowledge",
+    Action.CLAIM: "Claim",
+    Action.SNOOZE: "Snooze 30 min",
+    Action.ESCALATE: "Escalate now",
+    Action.RESOLVE: "Resolve",
+}
+
+
+@dataclass(frozen=True)
+class ActionToken:
+    """What a link lets its recipient do, and to which email of which case."""
+
+    case_id: str
+    opening: int
+    tier: int
+    action: Action
+    recipient: str
+    nonce: str
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "c": self.case_id,
+            "o": self.opening,
+            "t": self.tier,
+            "a": str(self.action),
+            "r": self.recipient,
+            "n": self.nonce,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> ActionToken:
+        try:
+            return cls(
+                case_id=str(payload["c"]),
+                opening=int(payload["o"]),
+                tier=int(payload["t"]),
+                action=Action(payload["a"]),
+                recipient=str(payload["r"]),
+                nonce=str(payload["n"]),
+            )
+        except (TypeError, KeyError, ValueError):
+            raise InvalidToken("this link is not one Escalator made") from None
+
+
+class InvalidToken(ValueError):
+    """Forged, tampered with or malformed: not made with our key."""
+
+
+class ExpiredToken(ValueError):
+    """Signed by us, but older than its lifetime."""
+
+
+class UsedToken(ValueError):
+    """It acted once already."""
+
+
+def _signer_at(clock: Callable[[], datetime]) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock().timestamp())
+
+    return ClockedSigner
+
+
+class ActionSigner:
+    """Makes and checks action tokens and dashboard sessions with one secret key."""
+
+    def __init__(
+        self,
+        key: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        nonce: Callable[[], str] = lambda: secrets.token_hex(8),
+    ):
+        signer = _signer_at(clock)
+        self._actions = URLSafeTimedSerializer(key, salt="escalator.action", signer=signer)
+        self._sessions = URLSafeTimedSerializer(key, salt="escalator.session", signer=signer)
+        self._nonce = nonce
+
+    def token(self, case_id: str, opening: int, tier: int, action: Action, recipient: str) -> str:
+        grant = ActionToken(case_id, opening, tier, action, recipient, self._nonce())
+        return self._actions.dumps(grant.as_payload())
+
+    def verify(self, token: str) -> ActionToken:
+        """The token's grant; InvalidToken or ExpiredToken if it gives none."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("this link is not one Escalator made")
+        try:
+            payload = self._actions.loads(token, max_age=TOKEN_LIFETIME_SECONDS)
+        except SignatureExpired:
+            raise ExpiredToken("this link has expired: links work for 72 hours") from None
+        except BadSignature:
+            raise InvalidToken("this link is not one Escalator made, or it was changed") from None
+        return ActionToken.from_payload(payload)
+
+    def session(self) -> str:
+        """A dashboard session cookie's value, for someone who showed the API token."""
+        return self._sessions.dumps({"n": self._nonce()})
+
+    def valid_session(self, value: str | None) -> bool:
+        if not value or len(value) > MAX_TOKEN_LENGTH:
+            return False
+        try:
+            self._sessions.loads(value, max_age=SESSION_LIFETIME_SECONDS)
+        except BadSignature:  # SignatureExpired included
+            return False
+        return True
