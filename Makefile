@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install clean
+# The browser tests drive Debian's chromium; installed here when missing (as root, or with sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench lint install docs chromium clean
 
 run: $(STAMP)
 	$(BIN)/escalator demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	TZ=UTC $(BIN)/pytest
 
@@ -22,6 +25,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 install: $(STAMP)
+
+docs: $(STAMP) chromium
+	$(BIN)/python -m infra.samples docs
+
+chromium:
+	@test -n "$$ESCALATOR_CHROMIUM" || command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

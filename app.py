@@ -23,9 +23,8 @@ from chalicelib.incident_store import IncidentNotFound
 from chalicelib.incidents import IncidentStatus
 from chalicelib.intake import record_batch
 from chalicelib.pages import (
-    confirm_action,
+    action_link,
     dashboard_page,
-    perform_action,
     sign_in,
     sign_in_page,
     signed_in,
@@ -192,7 +191,7 @@ def act_on_case(case_id: str, action: str) -> Response:
 
 @app.route("/actions/{token}", methods=["GET"])
 def confirm_email_action(token: str) -> Response:
-    return confirm_action(token, components.action_signer(), components.escalator())
+    return action_link(token, components.action_signer(), components.escalator(), False)
 
 
 @app.route(
@@ -201,7 +200,7 @@ def confirm_email_action(token: str) -> Response:
     content_types=["application/x-www-form-urlencoded", "application/json"],
 )
 def email_action(token: str) -> Response:
-    return perform_action(token, components.action_signer(), components.escalator())
+    return action_link(token, components.action_signer(), components.escalator(), True)
 
 
 @app.route("/", methods=["GET"])

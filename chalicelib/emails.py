@@ -45,9 +45,7 @@ def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
     for event in events:
         if event.kind in QUIET_EVENTS:
             continue
-        what = event.kind
-        if tier := event.detail.get("to_tier") or event.detail.get("tier"):
-            what += f" · tier {tier}"
+        what = _timeline_entry(event)
         lines.append(
             {
                 "at": policy_offset(case, event.at),
@@ -69,6 +67,15 @@ def action_links(
         (a, f"{base_url}/actions/{sign(case.id, case.opening, tier.number, a, recipient)}")
         for a in offered
     ]
+
+
+def _timeline_entry(event: Event) -> str:
+    tier = event.detail.get("to_tier") or event.detail.get("tier")
+    if event.kind == "notified":
+        return f"tier {tier} emailed"
+    if event.kind == "escalated":
+        return f"escalated to tier {tier}"
+    return f"{event.kind} at tier {tier}" if tier else event.kind
 
 
 def escalation_emails(

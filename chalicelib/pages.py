@@ -56,29 +56,20 @@ def html(status: int, body: str, script_nonce: str | None = None, **headers: str
 # -- email action links --------------------------------------------------------------------
 
 
-def confirm_action(token: str, signer: ActionSigner | None, escalator: Escalator) -> Response:
-    """GET /actions/{token}: what the link would do, and a button to do it. Changes
-    nothing: mail scanners open links."""
+def action_link(
+    token: str, signer: ActionSigner | None, escalator: Escalator, confirmed: bool
+) -> Response:
+    """GET /actions/{token}: what the link would do, and a button to do it; changes
+    nothing, as mail scanners open links. POST (`confirmed`): do it, once, in the
+    recipient's name."""
     grant = _grant(token, signer)
     if isinstance(grant, Response):
         return grant
     try:
-        case = escalator.preview(grant)
+        case = escalator.act(grant) if confirmed else escalator.preview(grant)
     except (CaseNotFound, CaseConflict, LinkUsed) as refusal:
         return _refused(refusal, grant, escalator)
-    return _action_page(200, "confirm", grant, case, escalator)
-
-
-def perform_action(token: str, signer: ActionSigner | None, escalator: Escalator) -> Response:
-    """POST /actions/{token}: do it, once, in the recipient's name."""
-    grant = _grant(token, signer)
-    if isinstance(grant, Response):
-        return grant
-    try:
-        case = escalator.act(grant)
-    except (CaseNotFound, CaseConflict, LinkUsed) as refusal:
-        return _refused(refusal, grant, escalator)
-    return _action_page(200, "done", grant, case, escalator)
+    return _action_page(200, "done" if confirmed else "confirm", grant, case, escalator)
 
 
 def _grant(token: str, signer: ActionSigner | None) -> ActionToken | Response:

@@ -95,6 +95,7 @@ def _start_stack(port: int, time_scale: float, outbox: Path, policy_path: Path |
         ) from None
     click.echo(click.style("Escalator is running on the embedded local AWS", bold=True))
     click.echo(f"  API          {stack.base_url}")
+    click.echo(f"  dashboard    {stack.base_url}/  (sign in with the API token)")
     click.echo(f"  local AWS    {stack.aws_endpoint}  (aws --endpoint-url ... works against it)")
     click.echo(f"  API token    {stack.env['ESCALATOR_API_TOKEN']}")
     click.echo(f"  webhook key  {stack.env['ESCALATOR_GENERIC_SECRET']}")

@@ -42,6 +42,11 @@ tiers = [
 ]
 
 [[policy]]
+name = "dashboard"
+match = { channel = ["dashboard"] }
+tiers = [ { after = "100h", notify = ["dash@example.com"] } ]
+
+[[policy]]
 name = "repeat"
 match = { channel = ["repeat"] }
 repeat = { every = "1h", times = 2 }

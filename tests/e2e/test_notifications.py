@@ -23,8 +23,11 @@ from tests.e2e.stack import make_post, sent_emails
 COMPLAINT = "@brand my order is missing and support never called back. Awful."
 
 
-def new_case(stack, opened_at: datetime, time_scale: float = 1.0) -> Case:
-    """A recorded X complaint with no timer of its own: the test plays the timer."""
+def new_case(
+    stack, opened_at: datetime, time_scale: float = 1.0, first_tier: tuple[str, ...] = ()
+) -> Case:
+    """A recorded X complaint with no timer of its own: the test plays the timer.
+    `first_tier`: other people to tell at tier 1."""
     service = components.escalator()
     post = Post.model_validate(make_post(COMPLAINT))
     verdict = triage(post.text)
@@ -35,12 +38,23 @@ def new_case(stack, opened_at: datetime, time_scale: float = 1.0) -> Case:
         opened_at,
         time_scale,
     )
+    if first_tier:
+        case = replace(case, tiers=(replace(case.tiers[0], notify=first_tier), *case.tiers[1:]))
     service.store.create(case, Event(opened_at, "opened", "test"))
     return case
 
 
 def escalator_at(moment: datetime, **changes):
     return replace(components.escalator(), clock=lambda: moment, **changes)
+
+
+def escalate_at_once(step, case_id: str, times: int) -> None:
+    """Several escalate steps for one case at the same moment (a duplicated execution)."""
+    threads = [threading.Thread(target=step.escalate, args=(case_id,)) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def test_a_retried_escalate_step_does_not_email_twice(stack):
@@ -61,13 +75,23 @@ def test_concurrent_escalate_steps_send_one_email(stack):
     now = datetime.now(UTC)
     case = new_case(stack, now - timedelta(minutes=61))
     step = escalator_at(now)
-    threads = [threading.Thread(target=step.escalate, args=(case.id,)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    escalate_at_once(step, case.id, times=4)
 
     assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
+
+
+def test_every_person_of_a_tier_gets_one_email_of_their_own_whatever_the_retries(stack):
+    now = datetime.now(UTC)
+    people = ("ana@example.com", "bo@example.com", "cy@example.com")
+    case = new_case(stack, now - timedelta(minutes=61), first_tier=people)
+    step = escalator_at(now)
+    escalate_at_once(step, case.id, times=4)
+    step.escalate(case.id)  # and a retry after a lost response
+
+    assert sorted(m["To"] for m in sent_emails(case.id)) == list(people)
+    _, events = components.escalator().store.history(case.id)
+    notified = [e for e in events if e.kind == "notified"]
+    assert len(notified) == 1 and notified[0].detail["to"] == list(people)
 
 
 def test_a_rejected_email_is_retried_and_sent_once(stack):

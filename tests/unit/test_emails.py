@@ -111,11 +111,11 @@ def test_the_timeline_reads_in_policy_time_and_names_people():
     ]
     assert timeline(case, events) == [
         {"at": "+0:00", "what": "opened", "by": ""},
-        {"at": "+1:00", "what": "notified · tier 1", "by": ""},
-        {"at": "+1:15", "what": "acknowledged · tier 1", "by": "ana@example.com"},
+        {"at": "+1:00", "what": "tier 1 emailed", "by": ""},
+        {"at": "+1:15", "what": "acknowledged at tier 1", "by": "ana@example.com"},
     ]
     text = parts(render(case, events=events)[0])["text/plain"]
-    assert "+1:15  acknowledged · tier 1 — ana@example.com" in text
+    assert "+1:15  acknowledged at tier 1 — ana@example.com" in text
 
 
 def test_without_a_signing_key_the_email_has_no_action_links():
