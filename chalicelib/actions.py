@@ -8,6 +8,8 @@ the same transaction as the change it made.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,10 +89,6 @@ class ExpiredToken(ValueError):
     """Signed by us, but older than its lifetime."""
 
 
-class UsedToken(ValueError):
-    """It acted once already."""
-
-
 def _signer_at(clock: Callable[[], datetime]) -> type[TimestampSigner]:
     class ClockedSigner(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -125,19 +123,25 @@ class ActionSigner:
             payload = self._actions.loads(token, max_age=TOKEN_LIFETIME_SECONDS)
         except SignatureExpired:
             raise ExpiredToken("this link has expired: links work for 72 hours") from None
-        except BadSignature:
+        except (BadSignature, UnicodeError):
             raise InvalidToken("this link is not one Escalator made, or it was changed") from None
         return ActionToken.from_payload(payload)
 
-    def session(self) -> str:
-        """A dashboard session cookie's value, for someone who showed the API token."""
-        return self._sessions.dumps({"n": self._nonce()})
+    def session(self, api_token: str) -> str:
+        """A dashboard session cookie's value, for someone who showed the API token;
+        it ends when the token changes."""
+        return self._sessions.dumps({"n": self._nonce(), "k": _digest(api_token)})
 
-    def valid_session(self, value: str | None) -> bool:
+    def valid_session(self, value: str | None, api_token: str) -> bool:
         if not value or len(value) > MAX_TOKEN_LENGTH:
             return False
         try:
-            self._sessions.loads(value, max_age=SESSION_LIFETIME_SECONDS)
-        except BadSignature:  # SignatureExpired included
+            payload = self._sessions.loads(value, max_age=SESSION_LIFETIME_SECONDS)
+        except (BadSignature, UnicodeError):  # SignatureExpired included
             return False
-        return True
+        given = payload.get("k") if isinstance(payload, dict) else None
+        return isinstance(given, str) and hmac.compare_digest(given, _digest(api_token))
+
+
+def _digest(api_token: str) -> str:
+    return hashlib.sha256(api_token.encode()).hexdigest()[:32]

@@ -46,6 +46,16 @@ class Event:
     detail: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One person's email about one tier (or one repeat of the last) of a case's
+    current opening: sent at most once."""
+
+    tier: int
+    repeat: int
+    recipient: str
+
+
 CASE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,19}-[0-9a-f]{20}$")
 
 
@@ -87,7 +97,7 @@ class Case:
     complaint_score: float = 0.0
     incident_id: str | None = None  # the storm this case is part of, if any
     calendar: BusinessCalendar | None = None  # tiers count its opening hours only, if set
-    claim_seconds: int = 30 * 60  # how long an acknowledgement holds further tiers
+    claim_seconds: int = 30 * 60  # how long an acknowledgement or claim holds tiers
     acknowledged_by: str | None = None
     held_until: datetime | None = None  # further tiers wait till then (acknowledged)
     owner: str | None = None  # who claimed the case
@@ -96,7 +106,7 @@ class Case:
     repeats_due: int = 0  # repeat deadlines passed unanswered
     repeats_sent: int = 0  # repeat emails out
     paused_at: datetime | None = None  # waiting on the customer: the clock is stopped
-    paused_seconds: float = 0.0  # policy time spent paused, added to every deadline
+    paused_seconds: float = 0.0  # policy time paused or snoozed, added to every deadline
     timer_round: int = 0  # bumped whenever the timer restarts (resume, reopen)
     opening: int = 0  # bumped by every reopening: each opening has its own emails
     version: int = 0  # bumped by every stored change: the store's optimistic lock
@@ -264,12 +274,9 @@ class Case:
             execution_arn=None,
         )
 
-    def escalated_now(self, from_tier: int) -> Case:
-        """The next tier is due at once, asked for by someone who read `from_tier`'s
-        email; its later tiers keep their deadlines."""
+    def escalated_now(self) -> Case:
+        """The next tier is due at once; the tiers after it keep their deadlines."""
         self._must_be_escalating("escalate")
-        if self.tier != from_tier:
-            raise CaseConflict(self.id, f"case is at tier {self.tier} now, not {from_tier}")
         if self.next_tier is None:
             raise CaseConflict(self.id, "case is at its last tier already")
         return replace(

@@ -17,7 +17,7 @@ MAX_BREACHED = 20
 
 
 class CaseLister(Protocol):
-    def list(self, status: Status, limit: int = 100) -> list[Case]: ...
+    def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]: ...
 
     def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]: ...
 
@@ -44,6 +44,11 @@ class Dashboard:
     breached: list[Case]  # newest first
     channels: list[ChannelFigures]
 
+    @property
+    def open_truncated(self) -> bool:
+        """More cases are open than the board lists (the oldest MAX_OPEN are shown)."""
+        return len(self.open) >= MAX_OPEN
+
     @classmethod
     def build(cls, store: CaseLister, now: datetime, time_scale: float) -> Dashboard:
         since = now - timedelta(seconds=DAY_SECONDS / time_scale)
@@ -52,7 +57,8 @@ class Dashboard:
             for status in (Status.OPEN, Status.RESPONDED, Status.RESOLVED)
             for case in store.opened_since(status, since)
         ]
-        return cls.of(store.list(Status.OPEN, MAX_OPEN), recent, now, time_scale)
+        # The oldest open cases are the likeliest to be overdue: those are kept.
+        return cls.of(store.list(Status.OPEN, MAX_OPEN, oldest_first=True), recent, now, time_scale)
 
     @classmethod
     def of(

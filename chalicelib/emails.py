@@ -39,11 +39,11 @@ def policy_offset(case: Case, moment: datetime) -> str:
 
 
 def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
-    """The audit trail as a supervisor reads it: when (policy time since opening), what,
-    and who, when a person."""
+    """The current opening's audit trail as a supervisor reads it: when (policy time
+    since opening), what, and who, when a person."""
     lines = []
     for event in events:
-        if event.kind in QUIET_EVENTS:
+        if event.kind in QUIET_EVENTS or event.at < case.opened_at:
             continue
         what = _timeline_entry(event)
         lines.append(
@@ -59,9 +59,16 @@ def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
 def action_links(
     signer: ActionSigner, base_url: str, case: Case, tier: Tier, recipient: str
 ) -> list[tuple[Action, str]]:
-    """The email's one-click links, signed for its recipient: every action, but escalate
-    when there is no tier left to escalate to."""
-    offered = [a for a in Action if a is not Action.ESCALATE or case.next_tier is not None]
+    """The email's one-click links, signed for its recipient. Snooze and escalate only
+    while the case is at this email's tier (quiet hours can send an older tier's email
+    late), and escalate only when a tier is left to escalate to."""
+    current = tier.number == case.tier
+    offered = [
+        action
+        for action in Action
+        if (action is not Action.SNOOZE or current)
+        and (action is not Action.ESCALATE or (current and case.next_tier is not None))
+    ]
     sign = signer.token
     return [
         (a, f"{base_url}/actions/{sign(case.id, case.opening, tier.number, a, recipient)}")

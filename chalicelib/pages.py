@@ -33,7 +33,7 @@ MAX_FORM_BYTES = 4096
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
-def html(status: int, body: str, script_nonce: str | None = None, **headers: str) -> Response:
+def html(status: int, body: str, script_nonce: str | None = None) -> Response:
     policy = PAGE_POLICY + (
         f"; script-src 'nonce-{script_nonce}'; connect-src 'self'" if script_nonce else ""
     )
@@ -48,7 +48,6 @@ def html(status: int, body: str, script_nonce: str | None = None, **headers: str
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
             "X-Robots-Tag": "noindex",
-            **headers,
         },
     )
 
@@ -134,7 +133,9 @@ def signed_in(headers: dict[str, str], api_token: str | None, signer: ActionSign
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
     if api_token and scheme.lower() == "bearer":
         return hmac.compare_digest(token.strip().encode(errors="replace"), api_token.encode())
-    return signer is not None and signer.valid_session(_cookie(headers, SESSION_COOKIE))
+    return bool(api_token and signer) and signer.valid_session(
+        _cookie(headers, SESSION_COOKIE), api_token
+    )
 
 
 def sign_in_page(status: int = 401, problem: str | None = None) -> Response:
@@ -156,7 +157,7 @@ def sign_in(
     if not hmac.compare_digest(given.encode(errors="replace"), api_token.encode()):
         return sign_in_page(401, "That is not the API token.")
     cookie = (
-        f"{SESSION_COOKIE}={signer.session()}; Path=/; HttpOnly; SameSite=Strict; "
+        f"{SESSION_COOKIE}={signer.session(api_token)}; Path=/; HttpOnly; SameSite=Strict; "
         f"Max-Age={SESSION_LIFETIME_SECONDS}" + ("; Secure" if secure else "")
     )
     return Response(body="", status_code=303, headers={"Location": "./", "Set-Cookie": cookie})

@@ -22,6 +22,7 @@ from chalicelib.cases import (
     CaseNotFound,
     ConcurrentChange,
     Event,
+    Notice,
     Status,
     whole_seconds_until,
 )
@@ -357,10 +358,12 @@ class Escalator:
         wait = 0 if case.unsent else case.seconds_until_next_deadline(self.clock()) or 0
         arn = self.workflow.start(case.timer_name, case.id, case.timer_round, wait)
 
-        def record_start(case: Case) -> Change | None:
-            if not case.is_open or case.execution_arn or case.incident_id:
+        def record_start(stored: Case) -> Change | None:
+            if stored.timer_round != case.timer_round:
+                return None  # a later round started meanwhile: this timer's first step ends
+            if not stored.is_open or stored.execution_arn or stored.incident_id:
                 return None  # answered or grouped meanwhile: the timer's first step ends
-            deadline = case.next_deadline
+            deadline = stored.next_deadline
             started = Event(
                 self.clock(),
                 "timer started",
@@ -369,7 +372,7 @@ class Escalator:
                     "first_deadline": iso(deadline) if deadline else None,
                 },
             )
-            return case.started(arn), [started]
+            return stored.started(arn), [started]
 
         stored = self._settle(case, record_start)[1]
         if stored.incident_id and stored.execution_arn != arn:
@@ -447,53 +450,59 @@ class Escalator:
         return now
 
     def _notify(self, case: Case, now: datetime) -> Case:
-        """Send the email the case owes (a tier's, or a repeat of the last) at most once,
-        whatever the retries; never once the case has changed (been answered) since it
-        was read."""
+        """Send the emails the case owes (a tier's, or a repeat of the last), one per
+        person, each at most once whatever the retries; never once the case has changed
+        (been answered) since it was read."""
         tier, repeat = case.unsent
-        try:
-            claimed = self.store.claim_notification(case, tier.number, repeat, now)
-        except ConcurrentChange:
-            case = self.store.get(case.id)
-            if not case.is_open or case.incident_id or case.unsent is None:
-                return case
-            return self._notify(case, now)
-        if claimed:
-            events = self.store.history(case.id)[1]
-            messages = escalation_emails(
-                case, tier, repeat, events, now, self.sender, self.base_url, self.links
+        events = self.store.history(case.id)[1]  # read, and rendered, before any claim
+        messages = escalation_emails(
+            case, tier, repeat, events, now, self.sender, self.base_url, self.links
+        )
+        refused = []
+        for message in messages:
+            notice = Notice(tier.number, repeat, message["To"])
+            try:
+                claimed = self.store.claim_notification(case, notice, now)
+            except ConcurrentChange:
+                case = self.store.get(case.id)
+                if not case.is_open or case.incident_id or case.unsent != (tier, repeat):
+                    return case
+                return self._notify(case, now)
+            if claimed and (refusal := self._send(case, notice, message, now)):
+                refused.append((notice, refusal))
+        if refused and len(refused) == len(messages):
+            raise refused[0][1]  # nobody reached: the state machine retries the tier
+        for notice, refusal in refused:  # the others were told: escalation carries on
+            logger.error(
+                "email refused",
+                extra={"case_id": case.id, "to": notice.recipient, "error": str(refusal)},
             )
-            message_ids = self._send_all(case, messages)
-            detail = {"tier": tier.number, "to": list(tier.notify), "message_id": message_ids[0]}
-            if repeat:
-                detail["repeat"] = repeat
-            sent = Event(now, "notified", "timer", detail)
-            self.store.confirm_notification(case, tier.number, repeat, message_ids[0], sent)
-            logger.info("tier notified", extra={"case_id": case.id, "tier": tier.number})
-        # A response may land meanwhile: the email went out all the same, so record it.
+            detail = {"tier": notice.tier, "to": [notice.recipient], "error": str(refusal)[:500]}
+            self.store.append_event(case.id, Event(now, "email refused", "timer", detail))
+        # A response may land meanwhile: the emails went out all the same, so record it.
         return self._settle(
             case,
             lambda case: None if case.unsent != (tier, repeat) else (case.sent(tier, repeat), []),
         )[1]
 
-    def _send_all(self, case: Case, messages: list[EmailMessage]) -> list[str]:
-        """Send a tier's emails, one per person. If SES refuses the first, nothing went
-        out: the ledger claim is released and the step retried. Once one went out, a
-        refusal for another person is logged, never retried: nobody gets two."""
-        tier, repeat = case.unsent
-        message_ids = []
-        for message in messages:
-            try:
-                message_ids.append(self.mailer.send(message))
-            except EmailRejected as refusal:
-                if not message_ids:
-                    self.store.release_notification(case, tier.number, repeat)  # surely unsent
-                    raise
-                logger.error(
-                    "email refused",
-                    extra={"case_id": case.id, "to": message["To"], "error": str(refusal)},
-                )
-        return message_ids
+    def _send(
+        self, case: Case, notice: Notice, message: EmailMessage, now: datetime
+    ) -> EmailRejected | None:
+        """Send one claimed email and put it on the trail; when SES refused it, give the
+        claim back (it surely went nowhere) and return the refusal. Any other failure
+        (a timeout) keeps the claim: at most once, even if the email may be lost."""
+        try:
+            message_id = self.mailer.send(message)
+        except EmailRejected as refusal:
+            self.store.release_notification(case, notice)
+            return refusal
+        detail = {"tier": notice.tier, "to": [notice.recipient], "message_id": message_id}
+        if notice.repeat:
+            detail["repeat"] = notice.repeat
+        sent = Event(now, "notified", "timer", detail)
+        self.store.confirm_notification(case, notice, message_id, sent)
+        logger.info("tier notified", extra={"case_id": case.id, "tier": notice.tier})
+        return None
 
     def respond(
         self, case_id: str, by: str, text: str | None = None, at: datetime | None = None
@@ -516,42 +525,55 @@ class Escalator:
         return self._change(case_id, by, kind, change, link)
 
     def act(self, link: ActionToken) -> Case:
-        """What an email's action link asks, done once, in the recipient's name."""
-        self._check_opening(self.store.get(link.case_id), link)
-        return self.take(link.case_id, link.action, link.recipient, link)
+        """What an email's action link asks, done once, in the recipient's name. A link
+        that acted before raises LinkUsed, after making sure the timer it restarted
+        runs (its start may have failed after the change was stored)."""
+        try:
+            if self.store.link_used_at(link.case_id, link.nonce):
+                raise LinkUsed(link.case_id)
+            return self.take(link.case_id, link.action, link.recipient, link)
+        except LinkUsed:
+            self._ensure_timer(self.store.get(link.case_id))
+            raise
 
     def preview(self, link: ActionToken) -> Case:
         """The case an email link is about, if the link may act on it now: raises what
-        `act` would (CaseConflict, LinkUsed), and changes nothing."""
+        `act` would (LinkUsed, CaseConflict), and changes nothing."""
         case = self.store.get(link.case_id)
-        self._check_opening(case, link)
         if self.store.link_used_at(case.id, link.nonce):
             raise LinkUsed(case.id)
         self._decision(link.action, link.recipient, link)[1](case, self.clock())
         return case
 
     @staticmethod
-    def _check_opening(case: Case, link: ActionToken) -> None:
-        if case.opening != link.opening:
-            raise CaseConflict(case.id, "the email is about an earlier opening of this case")
-
-    @staticmethod
     def _decision(
         action: Action, by: str, link: ActionToken | None
     ) -> tuple[str, Callable[[Case, datetime], Case]]:
-        """The audit event's kind, and the domain change: escalate acts only while the
-        case is at the tier whose email the link came in."""
-        changes: dict[Action, tuple[str, Callable[[Case, datetime], Case]]] = {
-            Action.ACKNOWLEDGE: ("acknowledged", lambda case, now: case.acknowledged(now, by)),
-            Action.CLAIM: ("claimed", lambda case, now: case.claimed(now, by)),
-            Action.SNOOZE: ("snoozed", lambda case, now: case.snoozed(SNOOZE_SECONDS)),
-            Action.ESCALATE: (
-                "escalated",
-                lambda case, now: case.escalated_now(link.tier if link else case.tier),
-            ),
-            Action.RESOLVE: ("resolved", lambda case, now: case.resolved(now, by)),
-        }
-        return changes[action]
+        """The audit event's kind, and the domain change. An email link acts only on
+        the opening it was sent for; snooze and escalate only while the case is still
+        at the link's tier (an older email's people cannot push a later tier around)."""
+        match action:
+            case Action.ACKNOWLEDGE:
+                kind, change = "acknowledged", lambda case, now: case.acknowledged(now, by)
+            case Action.CLAIM:
+                kind, change = "claimed", lambda case, now: case.claimed(now, by)
+            case Action.SNOOZE:
+                kind, change = "snoozed", lambda case, now: case.snoozed(SNOOZE_SECONDS)
+            case Action.ESCALATE:
+                kind, change = "escalated", lambda case, now: case.escalated_now()
+            case Action.RESOLVE:
+                kind, change = "resolved", lambda case, now: case.resolved(now, by)
+        if link is None:
+            return kind, change
+
+        def linked(case: Case, now: datetime) -> Case:
+            if case.opening != link.opening:
+                raise CaseConflict(case.id, "the email is about another opening of this case")
+            if action in (Action.SNOOZE, Action.ESCALATE) and case.tier != link.tier:
+                raise CaseConflict(case.id, f"case is at tier {case.tier} now, not {link.tier}")
+            return change(case, now)
+
+        return kind, linked
 
     def pause(self, case_id: str, by: str) -> Case:
         """Waiting on the customer: the clock stops until they write again."""
@@ -587,8 +609,14 @@ class Escalator:
         timer_ends = not changed.is_open or changed.execution_arn != before.execution_arn
         if before.is_open and before.execution_arn and timer_ends:
             self._stop_timer(case_id, before.execution_arn, f"{kind} by {by}")
-        restarts = changed.timer_round != before.timer_round and not changed.paused_at
-        return self._start_timer(changed) if restarts and changed.is_open else changed
+        return self._ensure_timer(changed)
+
+    def _ensure_timer(self, case: Case) -> Case:
+        """Start the timer of a case that should have one running and has none (a new
+        round, or a start that failed)."""
+        if case.is_open and not (case.paused_at or case.incident_id or case.execution_arn):
+            return self._start_timer(case)
+        return case
 
     def _stop_timer(self, case_id: str, execution_arn: str, cause: str) -> None:
         try:

@@ -67,9 +67,14 @@ def parameter(name: str) -> str | None:
     )
 
     parameter = name.removeprefix("ESCALATOR_").lower().replace("_", "-")
-    value = parameters.get_parameter(
-        f"{prefix.rstrip('/')}/{parameter}", decrypt=True, max_age=SECRET_TTL_SECONDS
-    )
+    try:
+        value = parameters.get_parameter(
+            f"{prefix.rstrip('/')}/{parameter}", decrypt=True, max_age=SECRET_TTL_SECONDS
+        )
+    except parameters.exceptions.GetParameterError as failure:
+        if "ParameterNotFound" in str(failure):  # not configured: that setting is off
+            return None
+        raise
     return value or None
 
 

@@ -5,7 +5,7 @@ records and the notification ledger.
 |-------------------------|-------------------------|----------------------------|
 | case                    | CASE#<case id>          | CASE                       |
 | audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
-| notification ledger     | CASE#<case id>          | NOTIFY#<open>#<tier>#<rep> |
+| notification ledger     | CASE#<case id>          | NOTIFY#<open>#<tier>#<rep>#<to> |
 | email action link used  | CASE#<case id>          | ACTION#<nonce>             |
 | post dedupe record      | POST#<channel>#<post id>| POST                       |
 | conversation            | CONV#<channel>#<conv id>| CONV                       |
@@ -39,12 +39,14 @@ from chalicelib.cases import (
     CaseNotFound,
     ConcurrentChange,
     Event,
+    Notice,
     Status,
     Tier,
 )
 from chalicelib.posts import Post
 
 DEDUPE_RETENTION = timedelta(days=30)
+LINK_RETENTION = timedelta(hours=73)  # a used link's record outlives the link (72 h)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -203,7 +205,12 @@ class CaseStore(TableAdapter):
             *(put_request(self._table, _event_item(before.id, e)) for e in events),
         ]
         if link_nonce is not None:
-            use = {**_link_key(before.id, link_nonce), "at": iso(events[0].at)}
+            used_at = events[0].at
+            use = {
+                **_link_key(before.id, link_nonce),
+                "at": iso(used_at),
+                "expires_at": int((used_at + LINK_RETENTION).timestamp()),
+            }
             items.append(put_request(self._table, use, **NEW_ITEM))
         try:
             self._db.transact_write_items(TransactItems=items)
@@ -216,16 +223,20 @@ class CaseStore(TableAdapter):
             raise
         return stored
 
+    def append_event(self, case_id: str, event: Event) -> None:
+        """Put an event on the case's trail, leaving the case as it is."""
+        self._db.put_item(TableName=self._table, Item=serialize(_event_item(case_id, event)))
+
     def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
         """When an email action link acted, if it did."""
         item = get_item(self._db, self._table, _link_key(case_id, link_nonce))
         return parse_iso(item["at"]) if item else None
 
-    def claim_notification(self, case: Case, tier: int, repeat: int, now: datetime) -> bool:
-        """Take the one right to email (case, tier, repeat) while the case is still as
-        read; False if the right was taken before. Raises ConcurrentChange if the case
-        changed (answered, say): re-read it and decide again."""
-        claim = {**_ledger_key(case, tier, repeat), "state": "sending", "claimed_at": iso(now)}
+    def claim_notification(self, case: Case, notice: Notice, now: datetime) -> bool:
+        """Take the one right to send this notice while the case is still as read; False
+        if the right was taken before. Raises ConcurrentChange if the case changed
+        (answered, say): re-read it and decide again."""
+        claim = {**_ledger_key(case, notice), "state": "sending", "claimed_at": iso(now)}
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -248,18 +259,18 @@ class CaseStore(TableAdapter):
             raise
         return True
 
-    def release_notification(self, case: Case, tier: int, repeat: int) -> None:
-        """Give the right back after a failed send, so a retry can send."""
+    def release_notification(self, case: Case, notice: Notice) -> None:
+        """Give the right back after a refused send, so a retry can send."""
         self._db.delete_item(
             TableName=self._table,
-            Key=serialize(_ledger_key(case, tier, repeat)),
+            Key=serialize(_ledger_key(case, notice)),
             ConditionExpression="#state = :sending",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sending": {"S": "sending"}},
         )
 
     def confirm_notification(
-        self, case: Case, tier: int, repeat: int, message_id: str, event: Event
+        self, case: Case, notice: Notice, message_id: str, event: Event
     ) -> None:
         """Mark the email sent and put it in the audit trail, whatever the case's version."""
         self._db.transact_write_items(
@@ -267,7 +278,7 @@ class CaseStore(TableAdapter):
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": serialize(_ledger_key(case, tier, repeat)),
+                        "Key": serialize(_ledger_key(case, notice)),
                         "UpdateExpression": "SET #state = :sent, message_id = :id",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": {
@@ -305,13 +316,13 @@ class CaseStore(TableAdapter):
         events = [_event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
         return case, events
 
-    def list(self, status: Status, limit: int = 100) -> list[Case]:
-        """Cases with this status, newest first."""
+    def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]:
+        """Cases with this status, newest first (or oldest first)."""
         items = self._query(
             IndexName="by-status",
             KeyConditionExpression="gsi1pk = :status",
             ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
-            ScanIndexForward=False,
+            ScanIndexForward=oldest_first,
             Limit=limit,
             max_items=limit,
         )
@@ -424,11 +435,12 @@ def _link_key(case_id: str, nonce: str) -> dict[str, str]:
     return {"pk": f"CASE#{case_id}", "sk": f"ACTION#{nonce}"}
 
 
-def _ledger_key(case: Case, tier: int, repeat: int) -> dict[str, str]:
-    """One email right per (case, opening, tier, repeat): a reopened case emails anew."""
+def _ledger_key(case: Case, notice: Notice) -> dict[str, str]:
+    """One email right per (case, opening, tier, repeat, person): a reopened case
+    emails anew."""
     return {
         "pk": f"CASE#{case.id}",
-        "sk": f"NOTIFY#{case.opening:02d}#{tier:02d}#{repeat:02d}",
+        "sk": f"NOTIFY#{case.opening:02d}#{notice.tier:02d}#{notice.repeat:02d}#{notice.recipient}",
     }
 
 

@@ -3,12 +3,14 @@ from a real email read back from SES, and every way a link can be bad."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib import components
 from chalicelib.actions import ACTION_LABELS, Action, ActionSigner
+from chalicelib.store import LinkUsed
 from tests.e2e.stack import (
     TIME_SCALE,
     case_of,
@@ -173,6 +175,9 @@ def test_escalate_now_tells_the_next_tier_at_once_and_only_from_its_tier(api):
         )
         assert grant.recipient == message["To"] and grant.tier == 2
 
+    again = api.http.post(found[Action.ESCALATE], timeout=10)  # a double click
+    assert again.status_code == 410 and "used already" in again.text
+
     # Another tier 1 link to escalate, signed now: the case is past tier 1.
     stale = components.action_signer().token(case_id, 0, 1, Action.ESCALATE, "act-1@example.com")
     before = state(api, case_id)
@@ -233,7 +238,7 @@ BAD_LINKS = {
             case_id, 7, 1, Action.RESOLVE, "act-1@example.com"
         ),
         409,
-        "earlier opening of this case",
+        "another opening of this case",
     ),
 }
 
@@ -258,4 +263,37 @@ def test_a_bad_link_gets_a_clear_4xx_page_and_changes_nothing(api, kind):
         assert response.headers["Content-Type"].startswith("text/html")
     assert state(api, case_id) == before
     assert api.http.get(found[Action.RESOLVE], timeout=10).status_code == 200  # still good
+    api.agent("POST", f"/cases/{case_id}/resolve")
+
+
+class StartFailsOnce:
+    """The real Step Functions adapter, with one StartExecution failure injected."""
+
+    def __init__(self, workflow):
+        self.workflow, self.failed = workflow, False
+
+    def start(self, *args, **kwargs):
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("ThrottlingException: rate exceeded")
+        return self.workflow.start(*args, **kwargs)
+
+    def stop(self, *args, **kwargs):
+        return self.workflow.stop(*args, **kwargs)
+
+
+def test_a_timer_that_failed_to_restart_is_restarted_when_the_link_is_tried_again(api, stack):
+    case_id, found = emailed_case(api)
+    grant = components.action_signer().verify(found[Action.SNOOZE].rsplit("/", 1)[1])
+    escalator = components.escalator()
+    flaky = replace(escalator, workflow=StartFailsOnce(escalator.workflow))
+
+    with pytest.raises(RuntimeError, match="Throttling"):
+        flaky.act(grant)
+    assert escalator.store.get(case_id).execution_arn is None  # snoozed, but no timer
+    with pytest.raises(LinkUsed):
+        flaky.act(grant)  # the supervisor clicks again
+
+    assert escalator.store.get(case_id).execution_arn is not None
+    assert timers(stack, case_id)[f"{case_id}-r1"] == "RUNNING"
     api.agent("POST", f"/cases/{case_id}/resolve")

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import components
 from chalicelib.actions import Action
 from chalicelib.cases import Case, Event
-from chalicelib.emails import EmailRejected
+from chalicelib.emails import EmailRejected, Mailer
 from chalicelib.intake import record_batch
 from chalicelib.posts import Post
 from chalicelib.triage import triage
@@ -90,8 +90,51 @@ def test_every_person_of_a_tier_gets_one_email_of_their_own_whatever_the_retries
 
     assert sorted(m["To"] for m in sent_emails(case.id)) == list(people)
     _, events = components.escalator().store.history(case.id)
-    notified = [e for e in events if e.kind == "notified"]
-    assert len(notified) == 1 and notified[0].detail["to"] == list(people)
+    notified = sorted(e.detail["to"][0] for e in events if e.kind == "notified")
+    assert notified == list(people)
+    assert step.store.get(case.id).notified_tier == 1
+
+
+class RefusingMailer(Mailer):
+    """SES, with refusals injected for some addresses (a bounce-listed address, say)."""
+
+    def __init__(self, ses, refuse: set[str]):
+        super().__init__(ses)
+        self.refuse = refuse
+
+    def send(self, message):
+        if message["To"] in self.refuse:
+            raise EmailRejected(f"MessageRejected: {message['To']} is on the suppression list")
+        return super().send(message)
+
+
+def test_a_refused_person_does_not_hold_up_the_others_nor_the_next_tier(stack):
+    now = datetime.now(UTC)
+    people = ("ana@example.com", "bounced@example.com")
+    case = new_case(stack, now - timedelta(minutes=61), first_tier=people)
+    ses = stack.client("ses")
+
+    escalator_at(now, mailer=RefusingMailer(ses, {"bounced@example.com"})).escalate(case.id)
+
+    assert [m["To"] for m in sent_emails(case.id)] == ["ana@example.com"]
+    stored, events = components.escalator().store.history(case.id)
+    assert stored.notified_tier == 1  # tier 2 comes on time
+    refused = [e for e in events if e.kind == "email refused"]
+    assert [e.detail["to"] for e in refused] == [["bounced@example.com"]]
+
+
+def test_when_nobody_of_a_tier_was_reached_the_tier_is_retried(stack):
+    now = datetime.now(UTC)
+    people = ("ana@example.com", "bo@example.com")
+    case = new_case(stack, now - timedelta(minutes=61), first_tier=people)
+    ses = stack.client("ses")
+
+    with pytest.raises(EmailRejected):
+        escalator_at(now, mailer=RefusingMailer(ses, set(people))).escalate(case.id)
+    assert components.escalator().store.get(case.id).notified_tier == 0
+    escalator_at(now).escalate(case.id)  # the state machine's retry, SES taking them now
+
+    assert sorted(m["To"] for m in sent_emails(case.id)) == list(people)
 
 
 def test_a_rejected_email_is_retried_and_sent_once(stack):
