@@ -19,6 +19,7 @@ What runs where, and how it maps to AWS:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import io
 import json
@@ -166,6 +167,7 @@ class LocalStack:
         self._moto.start()
         _serialize_dynamodb()
         _item_level_transactions()
+        _partition_queries()
         self._capture_emails()
 
     def _capture_emails(self) -> None:
@@ -525,6 +527,45 @@ def _serialize_dynamodb() -> None:
 
         call_action.__wrapped__ = original  # type: ignore[attr-defined]
         handler.call_action = call_action  # type: ignore[method-assign]
+
+
+_QUERIED_PARTITION: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
+    "queried_partition", default=None
+)
+
+
+def _partition_queries() -> None:
+    """moto answers a Query on a table's key by sorting every item of the table, then
+    keeping one partition's: each case history read cost more the longer the stack ran.
+    DynamoDB reads just the partition; so does this (index queries are left as they are)."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    query = getattr(Table.query, "__wrapped__", Table.query)
+    all_items = getattr(Table.all_items, "__wrapped__", Table.all_items)
+    signature = inspect.signature(query)
+
+    def partition_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = signature.bind(self, *args, **kwargs).arguments
+        if asked.get("index_name") or asked.get("hash_key") is None or not self.range_key_attr:
+            return query(self, *args, **kwargs)
+        scope = _QUERIED_PARTITION.set((self, asked["hash_key"]))
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _QUERIED_PARTITION.reset(scope)
+
+    def partition_items(self: Any) -> list[Any]:
+        scope = _QUERIED_PARTITION.get()
+        if scope is None or scope[0] is not self:
+            return all_items(self)
+        return sorted(self.items.get(scope[1], {}).values(), key=lambda item: item.range_key)
+
+    partition_query.__wrapped__ = query  # type: ignore[attr-defined]
+    partition_items.__wrapped__ = all_items  # type: ignore[attr-defined]
+    Table.query = partition_query  # type: ignore[method-assign]
+    Table.all_items = partition_items  # type: ignore[method-assign]
 
 
 def _item_level_transactions() -> None:
