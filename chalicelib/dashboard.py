@@ -4,12 +4,12 @@ cases the store lists."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.cases import Case, Status
+from chalicelib.figures import ChannelFigures, breached_deadline, by_channel
 
 DAY_SECONDS = 24 * 3600  # policy time the "last 24 hours" figures cover
 MAX_OPEN = 500
@@ -20,20 +20,6 @@ class CaseLister(Protocol):
     def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]: ...
 
     def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]: ...
-
-
-@dataclass(frozen=True)
-class ChannelFigures:
-    channel: str
-    cases: int
-    answered: int
-    breached: int
-    median_seconds: float | None  # time to first response, policy time
-    p90_seconds: float | None
-
-    @property
-    def response_rate(self) -> float:
-        return self.answered / self.cases if self.cases else 0.0
 
 
 @dataclass(frozen=True)
@@ -72,35 +58,4 @@ class Dashboard:
             key=lambda case: case.opened_at,
             reverse=True,
         )[:MAX_BREACHED]
-        channels = sorted({case.post.channel for case in recent})
-        return cls(now, time_scale, queue, breached, [_figures(c, recent) for c in channels])
-
-
-def breached_deadline(case: Case) -> bool:
-    """Did a deadline pass unanswered (an urgent case's skipped tiers are not breaches)?"""
-    return case.tier > case.skipped_tiers
-
-
-def _figures(channel: str, recent: list[Case]) -> ChannelFigures:
-    cases = [case for case in recent if case.post.channel == channel]
-    waits = sorted(
-        (case.first_response_at - case.opened_at).total_seconds() * case.time_scale
-        for case in cases
-        if case.first_response_at is not None
-    )
-    return ChannelFigures(
-        channel=channel,
-        cases=len(cases),
-        answered=len(waits),
-        breached=sum(breached_deadline(case) for case in cases),
-        median_seconds=statistics.median(waits) if waits else None,
-        p90_seconds=_percentile(waits, 0.9),
-    )
-
-
-def _percentile(ordered: list[float], share: float) -> float | None:
-    """Nearest-rank percentile of sorted values."""
-    if not ordered:
-        return None
-    rank = max(1, -(-len(ordered) * share // 1))  # ceil
-    return ordered[int(rank) - 1]
+        return cls(now, time_scale, queue, breached, by_channel(recent))

@@ -4,14 +4,9 @@ Names (set by .chalice/config.json and the deploy template, or by `escalator loc
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
 ESCALATOR_BASE_URL, ESCALATOR_TIME_SCALE, ESCALATOR_POLICY.
 
-Secrets and channel ids, read by `parameter()`: ESCALATOR_API_TOKEN, ESCALATOR_ACTION_KEY
-(signs email action links and dashboard sessions),
-ESCALATOR_GENERIC_SECRET, ESCALATOR_X_CONSUMER_SECRET, ESCALATOR_X_BRAND_IDS,
-ESCALATOR_X_BEARER_TOKEN, ESCALATOR_X_API_KEY, ESCALATOR_X_ACCESS_TOKEN,
-ESCALATOR_X_ACCESS_TOKEN_SECRET,
-ESCALATOR_META_APP_SECRET, ESCALATOR_META_VERIFY_TOKEN, ESCALATOR_META_PAGE_IDS; each from
-its env var, or, when unset, from the SecureString parameter
-<ESCALATOR_SSM_PREFIX>/<name without ESCALATOR_, lowercase, dashes> (api-token, ...).
+Secrets and channel ids, read by `parameter()` (SECRETS below): each from its env var,
+or, when unset, from the SecureString parameter <ESCALATOR_SSM_PREFIX>/<parameter_name>
+(api-token, ...), which `escalator secrets set` writes.
 """
 
 from __future__ import annotations
@@ -23,6 +18,20 @@ from pathlib import Path
 from chalicelib.policy import DEFAULT_POLICY_PATH
 
 SECRET_TTL_SECONDS = 300
+SECRETS = (
+    "ESCALATOR_API_TOKEN",
+    "ESCALATOR_ACTION_KEY",  # signs email action links and dashboard sessions
+    "ESCALATOR_GENERIC_SECRET",
+    "ESCALATOR_X_CONSUMER_SECRET",
+    "ESCALATOR_X_BRAND_IDS",
+    "ESCALATOR_X_BEARER_TOKEN",
+    "ESCALATOR_X_API_KEY",
+    "ESCALATOR_X_ACCESS_TOKEN",
+    "ESCALATOR_X_ACCESS_TOKEN_SECRET",
+    "ESCALATOR_META_APP_SECRET",
+    "ESCALATOR_META_VERIFY_TOKEN",
+    "ESCALATOR_META_PAGE_IDS",
+)
 
 
 class MissingSetting(RuntimeError):
@@ -66,16 +75,23 @@ def parameter(name: str) -> str | None:
         parameters,  # only in AWS: keeps local cold start light
     )
 
-    parameter = name.removeprefix("ESCALATOR_").lower().replace("_", "-")
     try:
         value = parameters.get_parameter(
-            f"{prefix.rstrip('/')}/{parameter}", decrypt=True, max_age=SECRET_TTL_SECONDS
+            f"{prefix.rstrip('/')}/{parameter_name(name)}",
+            decrypt=True,
+            max_age=SECRET_TTL_SECONDS,
         )
     except parameters.exceptions.GetParameterError as failure:
         if "ParameterNotFound" in str(failure):  # not configured: that setting is off
             return None
         raise
     return value or None
+
+
+def parameter_name(name: str) -> str:
+    """A setting's SSM parameter name under the stack's prefix: ESCALATOR_API_TOKEN →
+    api-token."""
+    return name.removeprefix("ESCALATOR_").lower().replace("_", "-")
 
 
 def _positive(name: str, value: str) -> float:

@@ -267,3 +267,112 @@ def triage() -> None:
         if not text.strip():
             continue
         click.echo(json.dumps(classify(text).as_json(), ensure_ascii=False))
+
+
+@main.command("package")
+@click.option("--stage", default="dev", show_default=True, help="Chalice stage to package.")
+@click.option(
+    "--out",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for deployment.zip and sam.yaml.",
+)
+def package_command(stage: str, out: Path) -> None:
+    """Write the stage's deployable template (SAM) and code artifact."""
+    from infra.package import PackageError, package
+
+    stages = json.loads((Path(__file__).parent.parent / ".chalice" / "config.json").read_text())
+    if stage not in stages["stages"]:
+        raise click.BadParameter(
+            f"no stage {stage!r} in .chalice/config.json; try {', '.join(stages['stages'])}",
+            param_hint="--stage",
+        )
+    try:
+        template = package(stage, out)
+    except PackageError as failure:
+        raise click.ClickException(str(failure)) from None
+    click.echo(f"{template}\n{template.with_name('deployment.zip')}")
+
+
+@main.group()
+def secrets() -> None:
+    """Secrets in AWS: SSM Parameter Store SecureStrings, read by the deployed stack."""
+
+
+@secrets.command("set")
+@click.argument("name")
+@click.option("--stage", default="dev", show_default=True, help="The stage they are for.")
+def secrets_set(name: str, stage: str) -> None:
+    """Store secret NAME (api-token or ESCALATOR_API_TOKEN, ...) without echoing it."""
+    import boto3
+
+    from chalicelib.settings import SECRETS, parameter_name
+    from infra.package import stack_name
+
+    wanted = (
+        name if name.startswith("ESCALATOR_") else "ESCALATOR_" + name.upper().replace("-", "_")
+    )
+    if wanted not in SECRETS:
+        known = ", ".join(parameter_name(secret) for secret in SECRETS)
+        raise click.BadParameter(f"no secret {name!r}; known: {known}", param_hint="NAME")
+    value = click.prompt(f"{parameter_name(wanted)}", hide_input=True, confirmation_prompt=True)
+    path = f"/escalator/{stack_name(stage)}/{parameter_name(wanted)}"
+    stored = boto3.client("ssm").put_parameter(
+        Name=path, Value=value, Type="SecureString", Overwrite=True
+    )
+    click.echo(f"stored {path} (version {stored['Version']})")
+
+
+@main.command()
+@click.option(
+    "--since", "since_text", default="7d", show_default=True, help="Period: 90m, 24h, 7d."
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
+@click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
+@click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+def report(
+    since_text: str, as_json: bool, as_csv: bool, stage: str, table_name: str | None
+) -> None:
+    """How the cases of a period went, per channel (AWS_ENDPOINT_URL works too)."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from chalicelib.policy import parse_duration
+    from chalicelib.store import CaseStore
+    from infra import report as reports
+    from infra.package import stack_name
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    try:
+        since = timedelta(seconds=parse_duration(since_text))
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--since") from None
+    dynamodb = boto3.client("dynamodb")
+    if table_name is None:
+        table_name = _stack_output(stack_name(stage), "CasesTableName")
+    cases = reports.cases_since(CaseStore(dynamodb, table_name), datetime.now(UTC) - since)
+    rows = reports.rows(cases)
+    if as_json:
+        click.echo(reports.as_json(rows))
+    elif as_csv:
+        click.echo(reports.as_csv(rows), nl=False)
+    else:
+        click.echo(reports.as_table(rows, since_text))
+
+
+def _stack_output(stack: str, key: str) -> str:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        described = boto3.client("cloudformation").describe_stacks(StackName=stack)
+    except ClientError as error:
+        raise click.ClickException(f"cannot read stack {stack}: {error}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+    if key not in outputs:
+        raise click.ClickException(f"stack {stack} has no output {key}")
+    return outputs[key]

@@ -58,6 +58,10 @@ def conversations_in_the_file() -> dict[str, tuple[str, float | None]]:
     return found
 
 
+def at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
+
+
 def test_replaying_the_twitter_sample_reports_what_its_timestamps_say(api, stack):
     result = CliRunner().invoke(
         main,
@@ -84,12 +88,13 @@ def test_replaying_the_twitter_sample_reports_what_its_timestamps_say(api, stack
     # case fell under; a delay within the tolerance of its deadline may go either way.
     policy = load_policy(stack.policy)
     sure_within = sure_breached = borderline = 0
-    answered = []  # the file's delays, for the cases the replay saw answered
+    answered = []  # (the file's delay, the stack's first response), for answered cases
     for line in (line for line in lines if "tiers reached" in line):
         case = api.case(line.split()[0])
         _, delay = conversation_of[case["post"]["id"].split(".")[0]]  # ids carry a tag
         if case["first_response_at"] and delay is not None:
-            answered.append(delay)
+            waited = at(case["first_response_at"]) - at(case["opened_at"])
+            answered.append((delay, waited.total_seconds() * TIME_SCALE))
         rule = policy.for_case("x", case["intent"], case["priority"])
         if not rule.tiers or delay is None:
             continue
@@ -101,8 +106,12 @@ def test_replaying_the_twitter_sample_reports_what_its_timestamps_say(api, stack
         else:
             sure_breached += 1
     assert len(answered) == summary["responded"]
-    median = statistics.median(answered)
-    assert abs(summary["median_first_response_seconds"] - median) < TOLERANCE
+    measured = [waited for _, waited in answered]
+    assert summary["median_first_response_seconds"] == round(statistics.median(measured))
+    # Each case's first response as the file has it, to the tolerance; a few may be
+    # off by more on a busy machine (a post held up in the single-process local stack).
+    faithful = [abs(waited - delay) < TOLERANCE for delay, waited in answered]
+    assert sum(faithful) >= 0.8 * len(answered), answered
     assert sure_within <= summary["within_sla"] <= sure_within + borderline
     assert sure_breached <= summary["breached"]
     assert summary["escalations_by_tier"].get("1", 0) >= sure_breached

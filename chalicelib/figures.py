@@ -1,0 +1,93 @@
+"""How a set of cases went, per channel: the questions the industry studies ask (how
+many complaints are answered at all, how fast, how many within the SLA or the same
+day) and how far they climbed. Plain Python over cases; times are policy time."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from chalicelib.cases import Case
+
+SAME_DAY_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    cases: int
+    answered: int
+    within_sla: int  # answered by the first deadline an email would have gone out at
+    same_day: int  # answered within 24 hours
+    breached: int  # a deadline passed unanswered
+    median_seconds: float | None  # time to first response
+    p90_seconds: float | None
+    escalations_by_tier: dict[int, int] = field(default_factory=dict)  # cases that reached it
+
+    @property
+    def response_rate(self) -> float:
+        return self.answered / self.cases if self.cases else 0.0
+
+    @property
+    def within_sla_share(self) -> float:
+        return self.within_sla / self.cases if self.cases else 0.0
+
+    @property
+    def same_day_share(self) -> float:
+        return self.same_day / self.cases if self.cases else 0.0
+
+
+def breached_deadline(case: Case) -> bool:
+    """Did a deadline pass unanswered (an urgent case's skipped tiers are not breaches)?"""
+    return case.tier > case.skipped_tiers
+
+
+def first_response_seconds(case: Case) -> float | None:
+    if case.first_response_at is None:
+        return None
+    return (case.first_response_at - case.opened_at).total_seconds() * case.time_scale
+
+
+def answered_within_sla(case: Case) -> bool:
+    """Answered by the deadline of the first tier it would email (an urgent case's
+    first tier is emailed at once: only an answer at once is within)."""
+    if case.first_response_at is None or not case.tiers:
+        return False
+    first = case.tiers[min(case.skipped_tiers, len(case.tiers) - 1)]
+    return case.first_response_at <= case.deadline(first)
+
+
+def by_channel(cases: list[Case]) -> list[ChannelFigures]:
+    """Figures for each channel the cases came on, in channel order."""
+    channels = sorted({case.post.channel for case in cases})
+    return [
+        summarize(channel, [c for c in cases if c.post.channel == channel]) for channel in channels
+    ]
+
+
+def summarize(channel: str, cases: list[Case]) -> ChannelFigures:
+    """Figures for these cases, under the name `channel` ("all", say)."""
+    waits = sorted(w for case in cases if (w := first_response_seconds(case)) is not None)
+    reached = Counter(
+        number for case in cases for number in range(case.skipped_tiers + 1, case.tier + 1)
+    )
+    return ChannelFigures(
+        channel=channel,
+        cases=len(cases),
+        answered=len(waits),
+        within_sla=sum(answered_within_sla(case) for case in cases),
+        same_day=sum(wait <= SAME_DAY_SECONDS for wait in waits),
+        breached=sum(breached_deadline(case) for case in cases),
+        median_seconds=statistics.median(waits) if waits else None,
+        p90_seconds=percentile(waits, 0.9),
+        escalations_by_tier=dict(sorted(reached.items())),
+    )
+
+
+def percentile(ordered: list[float], share: float) -> float | None:
+    """Nearest-rank percentile of sorted values."""
+    if not ordered:
+        return None
+    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]

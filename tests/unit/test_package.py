@@ -1,0 +1,149 @@
+"""`escalator package`: the template it writes lints clean, gives each function only
+what it uses, and translates offline into plain CloudFormation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from infra.cli import main
+from infra.package import package
+from infra.template import ASL_PATH
+
+FUNCTIONS = {  # each function's role, and the grants it needs
+    "APIHandler": ("APIHandlerRole", {"UseCasesTable", "SendToInbox", "ControlTimers"}),
+    "RecordPosts": (
+        "RecordPostsRole",
+        {"UseCasesTable", "ConsumeInbox", "ControlTimers", "SendEmail"},
+    ),
+    "Escalate": ("EscalateRole", {"UseCasesTable", "SendEmail"}),
+    "PollXMentions": ("PollXMentionsRole", {"UseCasesTable", "SendToInbox"}),
+}
+SCOPED_SERVICES = ("dynamodb:", "states:", "sqs:", "ses:")
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    path = package("dev", out)
+    return path, yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_cfn_lint_finds_nothing(packaged):
+    path, _ = packaged
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert lint.stdout == ""
+
+
+def test_the_state_machine_is_inlined_and_logs(packaged):
+    _, template = packaged
+    machine = template["Resources"]["EscalationStateMachine"]["Properties"]
+    assert json.loads(machine["DefinitionString"]) == json.loads(ASL_PATH.read_text())
+    assert machine["LoggingConfiguration"]["Level"] == "ERROR"
+
+
+def test_each_function_has_its_own_role_with_only_its_grants(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    assert "DefaultRole" not in resources
+    for function, (role, grants) in FUNCTIONS.items():
+        assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+        attached = resources[role]["Properties"]["ManagedPolicyArns"]
+        own = {arn["Ref"] for arn in attached if isinstance(arn, dict) and "Ref" in arn}
+        assert own == grants | {"ReadSecrets"}, function
+
+
+def test_no_grant_on_dynamodb_sqs_step_functions_or_ses_is_for_every_resource(packaged):
+    _, template = packaged
+    documents = [
+        spec["Properties"]["PolicyDocument"]
+        for spec in template["Resources"].values()
+        if spec["Type"] == "AWS::IAM::ManagedPolicy"
+    ] + [
+        policy["PolicyDocument"]
+        for spec in template["Resources"].values()
+        if spec["Type"] == "AWS::IAM::Role"
+        for policy in spec["Properties"].get("Policies", [])
+    ]
+    checked = 0
+    for document in documents:
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            if any(a.startswith(SCOPED_SERVICES) for a in actions):
+                resources = statement["Resource"]
+                resources = resources if isinstance(resources, list) else [resources]
+                assert "*" not in resources, statement
+                assert all(isinstance(r, dict) for r in resources), statement  # named ones
+                checked += 1
+    assert checked >= 6
+
+
+def test_the_template_translates_offline_into_plain_cloudformation(packaged, monkeypatch):
+    from samtranslator.translator.transform import transform
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    _, template = packaged
+    for spec in template["Resources"].values():
+        if spec["Type"] == "AWS::Serverless::Function":  # as `deploy` uploads it
+            spec["Properties"]["CodeUri"] = "s3://escalator-artifacts/deployment.zip"
+
+    class NoManagedPolicies:
+        def load(self) -> dict:
+            return {}
+
+    translated = transform(template, {}, NoManagedPolicies())
+
+    types = {spec["Type"] for spec in translated["Resources"].values()}
+    assert not any(t.startswith("AWS::Serverless::") for t in types)
+    inbox = next(
+        spec["Properties"]
+        for spec in translated["Resources"].values()
+        if spec["Type"] == "AWS::Lambda::EventSourceMapping"
+    )
+    assert inbox["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert inbox["EventSourceArn"] == {"Fn::GetAtt": ["InboxQueue", "Arn"]}
+
+
+def test_an_unknown_stage_is_refused_naming_the_config(tmp_path):
+    result = CliRunner().invoke(main, ["package", "--stage", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no stage 'nope' in .chalice/config.json" in result.output
+
+
+def test_secrets_set_stores_a_secure_string_under_the_stack_without_echoing_it(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        result = CliRunner().invoke(
+            main, ["secrets", "set", "api-token", "--stage", "prod"], input="s3cret\ns3cret\n"
+        )
+        stored = boto3.client("ssm").get_parameter(
+            Name="/escalator/escalator-prod/api-token", WithDecryption=True
+        )["Parameter"]
+
+    assert result.exit_code == 0, result.output
+    assert (stored["Type"], stored["Value"]) == ("SecureString", "s3cret")
+    assert "s3cret" not in result.output
+    assert "stored /escalator/escalator-prod/api-token (version 1)" in result.output
+
+
+def test_secrets_set_refuses_a_name_it_does_not_know():
+    result = CliRunner().invoke(main, ["secrets", "set", "password"], input="x\nx\n")
+    assert (
+        result.exit_code == 2
+        and "no secret 'password'; known: api-token, action-key" in result.output
+    )
