@@ -51,11 +51,11 @@ def first_response_seconds(case: Case) -> float | None:
 
 
 def answered_within_sla(case: Case) -> bool:
-    """Answered by the deadline of the first tier it would email (an urgent case's
-    first tier is emailed at once: only an answer at once is within)."""
+    """Answered before the first deadline that would escalate it further (an urgent
+    case's first tiers are emailed at once: its SLA is the next tier's deadline)."""
     if case.first_response_at is None or not case.tiers:
         return False
-    first = case.tiers[min(case.skipped_tiers, len(case.tiers) - 1)]
+    first = next((t for t in case.tiers if t.after_seconds), case.tiers[-1])
     return case.first_response_at <= case.deadline(first)
 
 

@@ -55,7 +55,8 @@ class Settings:
             inbox_queue_url=_required("ESCALATOR_INBOX_QUEUE_URL"),
             state_machine_arn=_required("ESCALATOR_STATE_MACHINE_ARN"),
             sender=_required("ESCALATOR_SENDER"),
-            base_url=os.environ.get("ESCALATOR_BASE_URL", ""),
+            # In AWS, `escalator deploy` stores the API's URL once the stack is up.
+            base_url=os.environ.get("ESCALATOR_BASE_URL") or parameter("ESCALATOR_BASE_URL") or "",
             time_scale=_positive(
                 "ESCALATOR_TIME_SCALE", os.environ.get("ESCALATOR_TIME_SCALE", "1")
             ),

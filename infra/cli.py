@@ -269,6 +269,31 @@ def triage() -> None:
         click.echo(json.dumps(classify(text).as_json(), ensure_ascii=False))
 
 
+def _check_stage(stage: str) -> None:
+    stages = json.loads((Path(__file__).parent.parent / ".chalice" / "config.json").read_text())
+    if stage not in stages["stages"]:
+        raise click.BadParameter(
+            f"no stage {stage!r} in .chalice/config.json; try {', '.join(stages['stages'])}",
+            param_hint="--stage",
+        )
+
+
+def _aws_errors(command):
+    """AWS's refusals and a missing region or credentials, as one clear line each."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return command(*args, **kwargs)
+        except (BotoCoreError, ClientError) as failure:
+            raise click.ClickException(f"AWS: {failure}") from None
+
+    return run
+
+
 @main.command("package")
 @click.option("--stage", default="dev", show_default=True, help="Chalice stage to package.")
 @click.option(
@@ -282,12 +307,7 @@ def package_command(stage: str, out: Path) -> None:
     """Write the stage's deployable template (SAM) and code artifact."""
     from infra.package import PackageError, package
 
-    stages = json.loads((Path(__file__).parent.parent / ".chalice" / "config.json").read_text())
-    if stage not in stages["stages"]:
-        raise click.BadParameter(
-            f"no stage {stage!r} in .chalice/config.json; try {', '.join(stages['stages'])}",
-            param_hint="--stage",
-        )
+    _check_stage(stage)
     try:
         template = package(stage, out)
     except PackageError as failure:
@@ -303,6 +323,7 @@ def secrets() -> None:
 @secrets.command("set")
 @click.argument("name")
 @click.option("--stage", default="dev", show_default=True, help="The stage they are for.")
+@_aws_errors
 def secrets_set(name: str, stage: str) -> None:
     """Store secret NAME (api-token or ESCALATOR_API_TOKEN, ...) without echoing it."""
     import boto3
@@ -332,6 +353,7 @@ def secrets_set(name: str, stage: str) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
 @click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
 @click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+@_aws_errors
 def report(
     since_text: str, as_json: bool, as_csv: bool, stage: str, table_name: str | None
 ) -> None:
@@ -349,12 +371,13 @@ def report(
         raise click.UsageError("choose one of --json and --csv")
     try:
         since = timedelta(seconds=parse_duration(since_text))
-    except ValueError as problem:
+        start = datetime.now(UTC) - since
+    except (ValueError, OverflowError) as problem:
         raise click.BadParameter(str(problem), param_hint="--since") from None
     dynamodb = boto3.client("dynamodb")
     if table_name is None:
         table_name = _stack_output(stack_name(stage), "CasesTableName")
-    cases = reports.cases_since(CaseStore(dynamodb, table_name), datetime.now(UTC) - since)
+    cases = reports.cases_since(CaseStore(dynamodb, table_name), start)
     rows = reports.rows(cases)
     if as_json:
         click.echo(reports.as_json(rows))
@@ -376,3 +399,83 @@ def _stack_output(stack: str, key: str) -> str:
     if key not in outputs:
         raise click.ClickException(f"stack {stack} has no output {key}")
     return outputs[key]
+
+
+def _deployer():
+    import boto3
+
+    from infra.deploy import Deployer
+
+    return Deployer(
+        boto3.client("cloudformation"), boto3.client("s3"), boto3.client("ssm"), echo=click.echo
+    )
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True, help="Chalice stage to deploy.")
+@click.option(
+    "--bucket",
+    envvar="ESCALATOR_DEPLOY_BUCKET",
+    required=True,
+    help="S3 bucket for the code and template (or ESCALATOR_DEPLOY_BUCKET).",
+)
+@click.option("--sender", default=None, help="The From address of emails (first deploy).")
+@click.option("--sender-verified", is_flag=True, help="The sender is verified in SES already.")
+@_aws_errors
+def deploy(stage: str, bucket: str, sender: str | None, sender_verified: bool) -> None:
+    """Package the stage, and create or update its stack through a change set."""
+    import tempfile
+
+    from infra.deploy import DeployError, channel_urls
+    from infra.package import PackageError, package
+
+    _check_stage(stage)
+    parameters = {"SenderAddress": sender} if sender else {}
+    if sender_verified:
+        parameters["VerifySender"] = "no"
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            template = package(stage, Path(out))
+            outputs = _deployer().deploy(stage, template, bucket, parameters)
+        except (PackageError, DeployError) as failure:
+            raise click.ClickException(str(failure)) from None
+    for name, url in channel_urls(outputs).items():
+        click.echo(f"  {name:<10} {url}")
+    if outputs:
+        click.echo("Set the secrets the stack reads with `escalator secrets set NAME`.")
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True)
+@click.confirmation_option(prompt="Delete the stack? (the table and its cases are kept)")
+@_aws_errors
+def destroy(stage: str) -> None:
+    """Delete the stage's stack; the table is retained."""
+    from infra.deploy import DeployError
+
+    try:
+        _deployer().destroy(stage)
+    except DeployError as failure:
+        raise click.ClickException(str(failure)) from None
+    click.echo("deleted; the cases table is retained")
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True)
+@_aws_errors
+def status(stage: str) -> None:
+    """The stage's stack, its URLs, and how many posts wait in its queues."""
+    import boto3
+
+    from infra.deploy import DeployError, channel_urls
+
+    try:
+        report = _deployer().status(stage, boto3.client("sqs"))
+    except DeployError as failure:
+        raise click.ClickException(str(failure)) from None
+    click.echo(f"{report['stack']}  {report['status']}")
+    for name, url in channel_urls(report["outputs"]).items():
+        click.echo(f"  {name:<12} {url}")
+    for queue in ("inbox", "dead_letters"):
+        if queue in report:
+            click.echo(f"  {queue.replace('_', ' '):<12} {report[queue]} waiting")

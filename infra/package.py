@@ -1,10 +1,10 @@
 """`escalator package`: what deploys a stage to AWS, written to a folder: the code
 artifact (`deployment.zip`) and one SAM template (`sam.yaml`). `chalice package` makes
 both from app.py and .chalice/config.json and merges infra/template.yaml into the
-template; this then inlines the state machine's ASL, points the inbox consumer at the
-queue's ARN (Chalice writes its name, which gives CloudFormation no order to create them
-in), and drops the catch-all role that Chalice generates, which no function uses once
-the template gives each its own."""
+template; this then inlines the state machine's ASL, names the inbox after the stack and
+points its consumer at the queue's ARN (Chalice writes a fixed name: no order for
+CloudFormation to create them in, and one queue for two stages), and drops the
+catch-all role Chalice generates, which no function uses once each has its own."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ def finish(template: dict[str, Any]) -> dict[str, Any]:
     inbox["RecordPostsSqsEventSource"]["Properties"]["Queue"] = {
         "Fn::GetAtt": ["InboxQueue", "Arn"]
     }
+    queue = template["Resources"]["InboxQueue"]["Properties"]
+    queue["QueueName"] = {"Fn::Sub": "${AWS::StackName}-inbox"}
     machine = template["Resources"]["EscalationStateMachine"]["Properties"]
     machine["DefinitionString"] = json.dumps(
         json.loads(ASL_PATH.read_text(encoding="utf-8")), separators=(",", ":")

@@ -147,3 +147,18 @@ def test_secrets_set_refuses_a_name_it_does_not_know():
         result.exit_code == 2
         and "no secret 'password'; known: api-token, action-key" in result.output
     )
+
+
+def test_each_stack_has_its_own_inbox(packaged):
+    _, template = packaged
+    queue = template["Resources"]["InboxQueue"]["Properties"]
+    assert queue["QueueName"] == {"Fn::Sub": "${AWS::StackName}-inbox"}
+
+
+def test_without_a_region_aws_commands_say_so_in_one_line(monkeypatch):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    result = CliRunner().invoke(main, ["report", "--table", "cases"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: AWS: You must specify a region")

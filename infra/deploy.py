@@ -1,0 +1,208 @@
+"""`escalator deploy`, `destroy` and `status`: a stage's CloudFormation stack, driven
+through change sets. The AWS clients are passed in, so tests can use moto or Stubber."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.package import stack_name
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+DONE = {
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "DELETE_COMPLETE",
+    "ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "CREATE_FAILED",
+    "DELETE_FAILED",
+    "ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+}
+SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE"}
+CHANNEL_PATHS = {"generic": "webhooks/generic", "X": "webhooks/x", "Meta": "webhooks/meta"}
+
+
+class DeployError(RuntimeError):
+    """The stack did not get where it was asked to go: the message says where it is."""
+
+
+@dataclass
+class Deployer:
+    cloudformation: Any
+    s3: Any
+    ssm: Any
+    echo: Callable[[str], None] = print
+    poll_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    _seen_events: set[str] = field(default_factory=set)
+
+    def deploy(
+        self, stage: str, template_path: Path, bucket: str, parameters: dict[str, str]
+    ) -> dict[str, str]:
+        """Upload the artifact and template, create and execute a change set, follow
+        the stack until it settles; its outputs (empty when nothing changed)."""
+        stack = stack_name(stage)
+        template = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+        artifact = template_path.with_name("deployment.zip").read_bytes()
+        code = self._put(bucket, f"escalator/{stage}/code", artifact, ".zip")
+        for spec in template["Resources"].values():
+            if spec["Type"] == "AWS::Serverless::Function":
+                spec["Properties"]["CodeUri"] = f"s3://{bucket}/{code}"
+        body = yaml.safe_dump(template, sort_keys=False).encode()
+        key = self._put(bucket, f"escalator/{stage}/template", body, ".yaml")
+        region = self.s3.meta.region_name
+        template_url = f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+        state = self._stack_status(stack)
+        stuck = state == "ROLLBACK_COMPLETE" or (state or "").endswith(("_FAILED", "_IN_PROGRESS"))
+        if stuck and state != "REVIEW_IN_PROGRESS":
+            raise DeployError(
+                f"stack {stack} is {state}: wait for it, or `escalator destroy --stage "
+                f"{stage}` a stack whose first deploy failed, then deploy again"
+            )
+        exists = state not in (None, "REVIEW_IN_PROGRESS")
+        if not exists and "SenderAddress" not in parameters:
+            raise DeployError("a first deploy needs the sender address (--sender)")
+        given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
+        kept = [  # an update keeps what it is not told (not the template's defaults)
+            {"ParameterKey": k, "UsePreviousValue": True}
+            for k in template.get("Parameters", {})
+            if k not in parameters and exists
+        ]
+        name = f"escalator-{int(time.time())}"
+        self.echo(f"creating change set {name} for stack {stack}")
+        self.cloudformation.create_change_set(
+            StackName=stack,
+            ChangeSetName=name,
+            ChangeSetType="UPDATE" if exists else "CREATE",
+            TemplateURL=template_url,
+            Capabilities=CAPABILITIES,
+            Parameters=given + kept,
+        )
+        if not self._change_set_ready(stack, name):
+            self.echo("no changes to deploy")
+            return self.outputs(stack)
+        self.cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)
+        status = self._follow(stack)
+        if status not in SUCCEEDED:
+            raise DeployError(f"stack {stack} is {status}: see the events above")
+        outputs = self.outputs(stack)
+        if url := outputs.get("EndpointURL"):  # the emails' links point here
+            self.ssm.put_parameter(
+                Name=f"/escalator/{stack}/base-url",
+                Value=url.rstrip("/"),
+                Type="String",
+                Overwrite=True,
+            )
+        return outputs
+
+    def destroy(self, stage: str) -> None:
+        """Delete the stack; the table is retained (DeletionPolicy) with its cases."""
+        stack = stack_name(stage)
+        if self._stack_status(stack) is None:
+            raise DeployError(f"there is no stack {stack}")
+        self.cloudformation.delete_stack(StackName=stack)
+        status = self._follow(stack)
+        if status not in (None, "DELETE_COMPLETE"):
+            raise DeployError(f"stack {stack} is {status}: see the events above")
+
+    def status(self, stage: str, sqs: Any) -> dict[str, Any]:
+        """The stack's status and outputs, and how many posts wait in the inbox and its
+        dead-letter queue."""
+        stack = stack_name(stage)
+        state = self._stack_status(stack)
+        if state is None:
+            raise DeployError(f"there is no stack {stack}")
+        outputs = self.outputs(stack)
+        report: dict[str, Any] = {"stack": stack, "status": state, "outputs": outputs}
+        for name, output in (("inbox", "InboxQueueUrl"), ("dead_letters", "DeadLetterQueueUrl")):
+            if url := outputs.get(output):
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+                report[name] = int(attributes["ApproximateNumberOfMessages"])
+        return report
+
+    def outputs(self, stack: str) -> dict[str, str]:
+        described = self.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    def _put(self, bucket: str, prefix: str, body: bytes, suffix: str) -> str:
+        """Upload under a key named by the content (an unchanged artifact is not new to
+        CloudFormation); the key."""
+        key = f"{prefix}-{hashlib.sha256(body).hexdigest()[:16]}{suffix}"
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return key
+
+    def _stack_status(self, stack: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            described = self.cloudformation.describe_stacks(StackName=stack)
+        except ClientError as error:
+            if "does not exist" in str(error):
+                return None
+            raise
+        return described["Stacks"][0]["StackStatus"]
+
+    def _change_set_ready(self, stack: str, name: str) -> bool:
+        """Wait for the change set; False when it holds no changes."""
+        while True:
+            described = self.cloudformation.describe_change_set(StackName=stack, ChangeSetName=name)
+            status = described["Status"]
+            if status == "CREATE_COMPLETE":
+                for change in described.get("Changes", []):
+                    resource = change["ResourceChange"]
+                    self.echo(f"  {resource['Action']:<8} {resource['LogicalResourceId']}")
+                return True
+            if status == "FAILED":
+                reason = described.get("StatusReason", "")
+                if any(text in reason for text in NO_CHANGES):
+                    return False
+                raise DeployError(f"change set {name} failed: {reason}")
+            self.sleep(self.poll_seconds)
+
+    def _follow(self, stack: str) -> str | None:
+        """Print the stack's new events until it settles; its final status (None once
+        deleted)."""
+        while True:
+            status = self._stack_status(stack)
+            self._print_events(stack)
+            if status is None or status in DONE:
+                return status
+            self.sleep(self.poll_seconds)
+
+    def _print_events(self, stack: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+        except ClientError:
+            return  # deleted meanwhile
+        for event in reversed(events):
+            if event["EventId"] in self._seen_events:
+                continue
+            self._seen_events.add(event["EventId"])
+            reason = (
+                f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
+            )
+            self.echo(f"  {event['ResourceStatus']:<20} {event['LogicalResourceId']}{reason}")
+
+
+def channel_urls(outputs: dict[str, str]) -> dict[str, str]:
+    """The webhook URLs to register with each platform, and the dashboard's."""
+    base = outputs.get("EndpointURL", "").rstrip("/")
+    if not base:
+        return {}
+    return {
+        **{name: f"{base}/{path}" for name, path in CHANNEL_PATHS.items()},
+        "dashboard": f"{base}/",
+    }

@@ -1,0 +1,269 @@
+"""`escalator deploy`, `destroy` and `status`: the CloudFormation calls, in order, with
+botocore's Stubber; S3, SSM and SQS in moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+import yaml
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+
+from infra.deploy import CAPABILITIES, Deployer, DeployError, channel_urls
+
+STACK = "escalator-test"
+ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
+OUTPUTS = [
+    {"OutputKey": "EndpointURL", "OutputValue": ENDPOINT},
+    {"OutputKey": "CasesTableName", "OutputValue": "escalator-test-CasesTable-1"},
+]
+MISSING = "Stack with id escalator-test does not exist"
+
+
+def stack(status: str, outputs: list | None = None) -> dict:
+    described = {"StackName": STACK, "StackStatus": status, "CreationTime": datetime.now(UTC)}
+    if outputs is not None:
+        described["Outputs"] = outputs
+    return {"Stacks": [described]}
+
+
+def events(*rows: tuple[str, str, str]) -> dict:
+    return {
+        "StackEvents": [
+            {
+                "EventId": event_id,
+                "StackId": STACK,
+                "StackName": STACK,
+                "Timestamp": datetime.now(UTC),
+                "LogicalResourceId": resource,
+                "ResourceStatus": status,
+            }
+            for event_id, resource, status in rows
+        ]
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="artifacts")
+        cloudformation = boto3.client("cloudformation")
+        with Stubber(cloudformation) as stub:
+            yield cloudformation, stub, s3, boto3.client("ssm")
+            stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def packaged(tmp_path):
+    template = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Parameters": {"SenderAddress": {"Type": "String"}, "VerifySender": {"Type": "String"}},
+        "Resources": {
+            "Escalate": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"CodeUri": "./deployment.zip", "Handler": "app.escalate"},
+            }
+        },
+    }
+    (tmp_path / "sam.yaml").write_text(yaml.safe_dump(template))
+    (tmp_path / "deployment.zip").write_bytes(b"PK code")
+    return tmp_path / "sam.yaml"
+
+
+def deployer(aws, lines: list[str]) -> Deployer:
+    cloudformation, _, s3, ssm = aws
+    return Deployer(cloudformation, s3, ssm, echo=lines.append, sleep=lambda _: None)
+
+
+def test_a_first_deploy_creates_executes_and_follows_a_change_set(aws, packaged):
+    _, stub, s3, ssm = aws
+    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
+    stub.add_response(
+        "create_change_set",
+        {"Id": "cs-1", "StackId": STACK},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "CREATE",
+            "TemplateURL": ANY,
+            "Capabilities": CAPABILITIES,
+            "Parameters": [{"ParameterKey": "SenderAddress", "ParameterValue": "esc@acme.com"}],
+        },
+    )
+    stub.add_response(
+        "describe_change_set",
+        {"Status": "CREATE_PENDING"},
+        {"StackName": STACK, "ChangeSetName": ANY},
+    )
+    stub.add_response(
+        "describe_change_set",
+        {
+            "Status": "CREATE_COMPLETE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {"Action": "Add", "LogicalResourceId": "CasesTable"},
+                }
+            ],
+        },
+        {"StackName": STACK, "ChangeSetName": ANY},
+    )
+    stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stub.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response(
+        "describe_stack_events",
+        events(("e1", "CasesTable", "CREATE_IN_PROGRESS")),
+        {"StackName": STACK},
+    )
+    stub.add_response("describe_stacks", stack("CREATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response(
+        "describe_stack_events",
+        events(("e2", STACK, "CREATE_COMPLETE"), ("e1", "CasesTable", "CREATE_IN_PROGRESS")),
+        {"StackName": STACK},
+    )
+    stub.add_response("describe_stacks", stack("CREATE_COMPLETE", OUTPUTS), {"StackName": STACK})
+    lines: list[str] = []
+
+    outputs = deployer(aws, lines).deploy(
+        "test", packaged, "artifacts", {"SenderAddress": "esc@acme.com"}
+    )
+
+    assert outputs["EndpointURL"] == ENDPOINT
+    assert lines[0].startswith("creating change set escalator-")
+    assert "  Add      CasesTable" in lines
+    assert [line.split() for line in lines[-2:]] == [
+        ["CREATE_IN_PROGRESS", "CasesTable"],
+        ["CREATE_COMPLETE", STACK],
+    ]  # every event once, oldest first
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="artifacts")["Contents"]]
+    code = next(k for k in keys if k.endswith(".zip"))
+    uploaded = next(k for k in keys if k.endswith(".yaml"))
+    body = yaml.safe_load(s3.get_object(Bucket="artifacts", Key=uploaded)["Body"].read())
+    assert body["Resources"]["Escalate"]["Properties"]["CodeUri"] == f"s3://artifacts/{code}"
+    stored = ssm.get_parameter(Name=f"/escalator/{STACK}/base-url")["Parameter"]["Value"]
+    assert stored == ENDPOINT.rstrip("/")  # where the emails' links point
+
+
+def test_a_deploy_without_changes_says_so_and_executes_nothing(aws, packaged):
+    _, stub, _, _ = aws
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response(
+        "create_change_set",
+        {"Id": "cs-2"},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "UPDATE",
+            "TemplateURL": ANY,
+            "Capabilities": CAPABILITIES,
+            "Parameters": [  # not the template's defaults: what the stack has
+                {"ParameterKey": "SenderAddress", "UsePreviousValue": True},
+                {"ParameterKey": "VerifySender", "UsePreviousValue": True},
+            ],
+        },
+    )
+    stub.add_response(
+        "describe_change_set",
+        {"Status": "FAILED", "StatusReason": "The submitted information didn't contain changes."},
+        {"StackName": STACK, "ChangeSetName": ANY},
+    )
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), {"StackName": STACK})
+    lines: list[str] = []
+
+    outputs = deployer(aws, lines).deploy("test", packaged, "artifacts", {})
+
+    assert "no changes to deploy" in lines and outputs["EndpointURL"] == ENDPOINT
+
+
+def test_a_failed_deploy_raises_with_the_stacks_state(aws, packaged):
+    _, stub, _, _ = aws
+    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
+    stub.add_response("create_change_set", {"Id": "cs-3"}, None)
+    stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []}, None)
+    stub.add_response("execute_change_set", {}, None)
+    stub.add_response("describe_stacks", stack("ROLLBACK_COMPLETE"), None)
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                {
+                    **events(("e9", "SenderIdentity", "CREATE_FAILED"))["StackEvents"][0],
+                    "ResourceStatusReason": "Email address is not verified",
+                }
+            ]
+        },
+        None,
+    )
+    lines: list[str] = []
+
+    with pytest.raises(DeployError, match="stack escalator-test is ROLLBACK_COMPLETE"):
+        deployer(aws, lines).deploy("test", packaged, "artifacts", {"SenderAddress": "e@a.com"})
+    assert any("SenderIdentity  Email address is not verified" in line for line in lines)
+
+
+def test_a_stack_whose_first_deploy_failed_is_not_updated_but_explained(aws, packaged):
+    _, stub, _, _ = aws
+    stub.add_response("describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK})
+    with pytest.raises(DeployError, match="escalator destroy --stage test"):
+        deployer(aws, []).deploy("test", packaged, "artifacts", {"SenderAddress": "e@a.com"})
+
+
+def test_a_first_deploy_needs_the_sender(aws, packaged):
+    _, stub, _, _ = aws
+    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
+    with pytest.raises(DeployError, match="--sender"):
+        deployer(aws, []).deploy("test", packaged, "artifacts", {})
+
+
+def test_destroy_deletes_the_stack_and_follows_it_to_the_end(aws):
+    _, stub, _, _ = aws
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response(
+        "describe_stack_events", events(("d1", "InboxQueue", "DELETE_COMPLETE")), None
+    )
+    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
+    stub.add_client_error("describe_stack_events", "ValidationError", MISSING)
+    lines: list[str] = []
+
+    deployer(aws, lines).destroy("test")
+
+    assert [line.split() for line in lines] == [["DELETE_COMPLETE", "InboxQueue"]]
+
+
+def test_destroy_of_a_stack_that_is_not_there_says_so(aws):
+    _, stub, _, _ = aws
+    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
+    with pytest.raises(DeployError, match="there is no stack escalator-test"):
+        deployer(aws, []).destroy("test")
+
+
+def test_status_shows_the_stack_its_urls_and_its_queues(aws):
+    _, stub, _, _ = aws
+    sqs = boto3.client("sqs")
+    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    dead = sqs.create_queue(QueueName="dead")["QueueUrl"]
+    for body in ("a", "b"):
+        sqs.send_message(QueueUrl=inbox, MessageBody=body)
+    outputs = [
+        *OUTPUTS,
+        {"OutputKey": "InboxQueueUrl", "OutputValue": inbox},
+        {"OutputKey": "DeadLetterQueueUrl", "OutputValue": dead},
+    ]
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs), None)
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs), None)
+
+    report = deployer(aws, []).status("test", sqs)
+
+    assert (report["status"], report["inbox"], report["dead_letters"]) == ("UPDATE_COMPLETE", 2, 0)
+    assert channel_urls(report["outputs"]) == {
+        "generic": f"{ENDPOINT}webhooks/generic",
+        "X": f"{ENDPOINT}webhooks/x",
+        "Meta": f"{ENDPOINT}webhooks/meta",
+        "dashboard": ENDPOINT,
+    }
