@@ -215,7 +215,11 @@ class Case:
 
     def policy_time_since_opened(self, now: datetime) -> timedelta:
         """How long the customer has waited, in policy time (what people read)."""
-        return (now - self.opened_at) * self.time_scale
+        return self.policy_span(self.opened_at, now)
+
+    def policy_span(self, start: datetime, end: datetime) -> timedelta:
+        """The policy time between two wall-clock moments."""
+        return (end - start) * self.time_scale
 
     def advanced(self) -> Case:
         """The deadline passed: the next tier is due, or the last tier's next repeat."""

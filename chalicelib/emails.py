@@ -32,7 +32,7 @@ def excerpt(text: str, length: int) -> str:
 
 def policy_offset(case: Case, moment: datetime) -> str:
     """A moment as policy time since the case opened: "+1:05" (hours:minutes)."""
-    seconds = round((moment - case.opened_at).total_seconds() * case.time_scale)
+    seconds = round(case.policy_span(case.opened_at, moment).total_seconds())
     sign = "-" if seconds < 0 else "+"
     hours, rest = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours}:{rest:02d}"
@@ -109,8 +109,7 @@ def escalation_emails(
         "waited": format_duration(waited),
         "deadline": format_duration(tier.after_seconds),
         "next_tier": case.next_tier,
-        "next_in": following
-        and format_duration((following - now).total_seconds() * case.time_scale),
+        "next_in": following and format_duration(case.policy_span(now, following).total_seconds()),
         "told_before": [t for t in case.tiers if case.skipped_tiers < t.number < tier.number],
         "case_url": f"{base}/cases/{case.id}",
         "repeat": repeat,

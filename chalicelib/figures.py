@@ -47,7 +47,7 @@ def breached_deadline(case: Case) -> bool:
 def first_response_seconds(case: Case) -> float | None:
     if case.first_response_at is None:
         return None
-    return (case.first_response_at - case.opened_at).total_seconds() * case.time_scale
+    return case.policy_span(case.opened_at, case.first_response_at).total_seconds()
 
 
 def answered_within_sla(case: Case) -> bool:

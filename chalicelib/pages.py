@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +19,7 @@ from chalicelib.actions import (
     ExpiredToken,
     InvalidToken,
 )
+from chalicelib.api import bearer_token_error
 from chalicelib.cases import Case, CaseConflict, CaseNotFound
 from chalicelib.dashboard import Dashboard
 from chalicelib.emails import channel_name, excerpt
@@ -115,14 +116,11 @@ def _action_page(
         channel=channel_name(case.post.channel),
         text=excerpt(case.post.text, 280),
         waited=format_duration(case.policy_time_since_opened(now).total_seconds()),
-        next_in=following and format_duration(_policy_seconds(case, now, following)),
+        next_in=following
+        and format_duration(max(0.0, case.policy_span(now, following).total_seconds())),
         **{"used_at": None, "reason": None, **extra},
     )
     return html(status, body)
-
-
-def _policy_seconds(case: Case, now: datetime, moment: datetime) -> float:
-    return max(0.0, (moment - now).total_seconds() * case.time_scale)
 
 
 # -- dashboard -----------------------------------------------------------------------------
@@ -130,9 +128,9 @@ def _policy_seconds(case: Case, now: datetime, moment: datetime) -> float:
 
 def signed_in(headers: dict[str, str], api_token: str | None, signer: ActionSigner | None) -> bool:
     """The API token as a bearer token, or a session cookie signed with the action key."""
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    scheme = (headers.get("authorization") or "").partition(" ")[0]
     if api_token and scheme.lower() == "bearer":
-        return hmac.compare_digest(token.strip().encode(errors="replace"), api_token.encode())
+        return bearer_token_error(headers, api_token) is None
     return bool(api_token and signer) and signer.valid_session(
         _cookie(headers, SESSION_COOKIE), api_token
     )
