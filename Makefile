@@ -19,6 +19,7 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/triage.py
+	TZ=UTC $(BIN)/python bench/cost.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,8 +3,9 @@ chalicelib (components builds what they need, once per container)."""
 
 from functools import partial
 
-from aws_lambda_powertools import Logger
-from chalice import Chalice, Response
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib import components
 from chalicelib.actions import Action
@@ -29,13 +30,31 @@ from chalicelib.pages import (
     sign_in_page,
     signed_in,
 )
-from chalicelib.settings import parameter
+from chalicelib.settings import base_url, parameter
+from chalicelib.telemetry import SERVICE
 from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, receive_x, x_crc
 
 INBOX_QUEUE = "escalator-inbox"
 
-app = Chalice(app_name="escalator")
-logger = Logger(service="escalator")  # chalicelib's modules log through its children
+app = Chalice(app_name="escalator", configure_logs=False)  # Powertools logs, once
+logger = Logger(service=SERVICE)  # chalicelib's modules log through its children
+# X-Ray: boto3's calls only (a light cold start), and no responses (they hold posts).
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+# Structured logs with the Lambda context; the correlation id is the API request's id,
+# or the case's for the timer's step (the inbox consumer sets it per post).
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    ),
+    "http",
+)
+app.register_middleware(
+    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="case_id")),
+    "pure_lambda",
+)
+for event_type in ("sqs", "scheduled"):
+    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), event_type)
 
 
 # -- ingest -------------------------------------------------------------------------------
@@ -104,7 +123,6 @@ def poll_x_mentions(event):
 
 
 @app.lambda_function(name="escalate")
-@logger.inject_lambda_context
 def escalate(event, context):
     return components.escalator().escalate(event["case_id"], event.get("round", 0)).as_output()
 
@@ -218,7 +236,7 @@ def start_session() -> Response:
         app.current_request.raw_body,
         parameter("ESCALATOR_API_TOKEN"),
         components.action_signer(),
-        secure=components.settings().base_url.startswith("https://"),
+        secure=base_url().startswith("https://"),
     )
 
 

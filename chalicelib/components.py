@@ -17,8 +17,9 @@ from chalicelib.inbox import Inbox
 from chalicelib.incident_store import IncidentStore
 from chalicelib.policy import load_policy
 from chalicelib.service import Escalator, utc_now
-from chalicelib.settings import Settings, parameter
+from chalicelib.settings import Settings, base_url, parameter
 from chalicelib.store import AuthorContacts, CaseStore, Checkpoints
+from chalicelib.telemetry import SERVICE
 from chalicelib.workflow import EscalationWorkflow
 
 
@@ -37,7 +38,7 @@ def mentions_poller() -> MentionsPoller | None:
     """The X mentions poller, or None (said once) when it has no credentials."""
     token, brands = parameter("ESCALATOR_X_BEARER_TOKEN"), parameter("ESCALATOR_X_BRAND_IDS")
     if not (token and brands):
-        Logger(child=True).info(
+        Logger(service=SERVICE, child=True).info(
             "X mentions poller is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS"
         )
         return None
@@ -62,7 +63,7 @@ def escalator() -> Escalator:
         mailer=Mailer(boto3.client("ses")),
         policy=load_policy(config.policy_path),
         sender=config.sender,
-        base_url=config.base_url,
+        base_url=base_url,
         time_scale=config.time_scale,
         replier=x_replier(),
         contacts=AuthorContacts(dynamodb, config.table),

@@ -9,7 +9,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from chalicelib.cases import Case
+from chalicelib.cases import Case, Status
 
 SAME_DAY_SECONDS = 24 * 3600
 
@@ -19,6 +19,7 @@ class ChannelFigures:
     channel: str
     cases: int
     answered: int
+    waiting: int  # open, with no response yet
     within_sla: int  # answered by the first deadline an email would have gone out at
     same_day: int  # answered within 24 hours
     breached: int  # a deadline passed unanswered
@@ -77,6 +78,7 @@ def summarize(channel: str, cases: list[Case]) -> ChannelFigures:
         channel=channel,
         cases=len(cases),
         answered=len(waits),
+        waiting=sum(case.status is Status.OPEN for case in cases),
         within_sla=sum(answered_within_sla(case) for case in cases),
         same_day=sum(wait <= SAME_DAY_SECONDS for wait in waits),
         breached=sum(breached_deadline(case) for case in cases),

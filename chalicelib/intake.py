@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.cases import case_id_for
 from chalicelib.posts import Post
 from chalicelib.service import Escalator
+from chalicelib.telemetry import SERVICE
 
-logger = Logger(child=True)
+logger = Logger(service=SERVICE, child=True)
 
 
 def record_batch(event: dict, escalator: Escalator) -> dict:
@@ -26,7 +28,10 @@ def record_batch(event: dict, escalator: Escalator) -> dict:
 
     def record(record: SQSRecord) -> None:
         try:
-            escalator.receive(Post.model_validate_json(record.body))
+            post = Post.model_validate_json(record.body)
+            # the case the post opens; a follow-up's and a reply's lines name theirs
+            logger.set_correlation_id(case_id_for(post.channel, post.id))
+            escalator.receive(post)
         except Exception:  # SQS delivers it again; say why it failed this time
             logger.exception(
                 "post not recorded, to be retried", extra={"message_id": record.message_id}

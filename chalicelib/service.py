@@ -15,6 +15,7 @@ from email.message import EmailMessage
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import telemetry
 from chalicelib.actions import Action, ActionSigner, ActionToken
 from chalicelib.cases import (
     Case,
@@ -28,6 +29,7 @@ from chalicelib.cases import (
 )
 from chalicelib.channels.x_replies import ReplyFailed, XReplier
 from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident_email
+from chalicelib.figures import first_response_seconds
 from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
 from chalicelib.policy import Policy, format_duration
@@ -43,7 +45,7 @@ from chalicelib.store import (
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 
-logger = Logger(child=True)
+logger = Logger(service=telemetry.SERVICE, child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
 REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
@@ -80,7 +82,7 @@ class Escalator:
     mailer: Mailer
     policy: Policy
     sender: str
-    base_url: str
+    base_url: Callable[[], str]  # read per email: set in AWS after the first deploy
     time_scale: float = 1.0
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
@@ -116,6 +118,7 @@ class Escalator:
             self.store.attach(case.id, post, event)
         except DuplicatePost:
             logger.info("duplicate follow-up", extra={"case_id": case.id, "post_id": post.id})
+            telemetry.duplicate_post(post.channel)
         if early := self.store.early_reply(post.channel, post.id):  # it overtook this post
             self._brand_replied(early, case.id)
             case = self.store.get(case.id)
@@ -143,6 +146,7 @@ class Escalator:
             )
         except DuplicatePost:
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
+            telemetry.duplicate_post(post.channel)
 
         def reopen(case: Case) -> Change | None:
             if case.status is not Status.RESOLVED:
@@ -215,7 +219,9 @@ class Escalator:
         except DuplicatePost as duplicate:
             case = self.store.get(duplicate.case_id)
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
+            telemetry.duplicate_post(post.channel)
             return self._carry_on(case, retry=True)  # finish what a crash cut short
+        telemetry.case_opened(post.channel, case.intent)
         if early := self.store.early_reply(post.channel, post.id):
             return self._brand_replied(early, case.id)  # it came before the post it answers
         if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
@@ -327,7 +333,7 @@ class Escalator:
             format_duration(self.policy.storms.window),
             now,
             self.sender,
-            self.base_url,
+            self.base_url(),
         )
         try:
             message_id = self.mailer.send(message)
@@ -425,6 +431,10 @@ class Escalator:
                 )
             except ConcurrentChange:  # re-decide on fresh state
                 return EscalationStep(case_id, 0, done=False, timer_round=timer_round)
+            if tier is not None:
+                telemetry.escalated(case.post.channel, tier.number)
+                if case.tier == case.skipped_tiers + 1:  # its first deadline, missed
+                    telemetry.sla_breached(case.post.channel)
         wake = case.next_deadline
         if (owed := case.unsent) is not None:
             held = case.quiet_until(owed[0], now)
@@ -456,7 +466,7 @@ class Escalator:
         tier, repeat = case.unsent
         events = self.store.history(case.id)[1]  # read, and rendered, before any claim
         messages = escalation_emails(
-            case, tier, repeat, events, now, self.sender, self.base_url, self.links
+            case, tier, repeat, events, now, self.sender, self.base_url(), self.links
         )
         refused = []
         for message in messages:
@@ -510,7 +520,7 @@ class Escalator:
         """Record the first response: the escalation ends. `at`: when it was given, if
         earlier than now: a platform reply is timed by its arrival, not by when the queue
         got to it (an escalation may have gone out in between; the trail shows both)."""
-        return self._change(
+        case = self._change(
             case_id,
             by,
             "responded",
@@ -518,6 +528,9 @@ class Escalator:
                 max(min(at, now), case.opened_at) if at else now, by, text
             ),
         )
+        if (seconds := first_response_seconds(case)) is not None:
+            telemetry.first_response(case.post.channel, seconds)
+        return case
 
     def take(self, case_id: str, action: Action, by: str, link: ActionToken | None = None) -> Case:
         """A supervisor's action on a case, from the agent API or an email `link`."""

@@ -2,7 +2,7 @@
 
 Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
-ESCALATOR_BASE_URL, ESCALATOR_TIME_SCALE, ESCALATOR_POLICY.
+ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; and ESCALATOR_BASE_URL, read by `base_url()`.
 
 Secrets and channel ids, read by `parameter()` (SECRETS below): each from its env var,
 or, when unset, from the SecureString parameter <ESCALATOR_SSM_PREFIX>/<parameter_name>
@@ -44,7 +44,6 @@ class Settings:
     inbox_queue_url: str
     state_machine_arn: str
     sender: str
-    base_url: str
     time_scale: float
     policy_path: Path
 
@@ -55,13 +54,17 @@ class Settings:
             inbox_queue_url=_required("ESCALATOR_INBOX_QUEUE_URL"),
             state_machine_arn=_required("ESCALATOR_STATE_MACHINE_ARN"),
             sender=_required("ESCALATOR_SENDER"),
-            # In AWS, `escalator deploy` stores the API's URL once the stack is up.
-            base_url=os.environ.get("ESCALATOR_BASE_URL") or parameter("ESCALATOR_BASE_URL") or "",
             time_scale=_positive(
                 "ESCALATOR_TIME_SCALE", os.environ.get("ESCALATOR_TIME_SCALE", "1")
             ),
             policy_path=Path(os.environ.get("ESCALATOR_POLICY") or DEFAULT_POLICY_PATH),
         )
+
+
+def base_url() -> str:
+    """Where email links and the dashboard point. In AWS `escalator deploy` stores it once
+    the stack is up, after the first containers started: read each time (cached 5 min)."""
+    return os.environ.get("ESCALATOR_BASE_URL") or parameter("ESCALATOR_BASE_URL") or ""
 
 
 def parameter(name: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from chalice import Response
 
+from chalicelib import telemetry
 from chalicelib.api import MAX_BODY_BYTES, error, json_response
 from chalicelib.cases import case_id_for
 from chalicelib.channels import Delivery, meta, x
@@ -22,7 +23,7 @@ from chalicelib.inbox import Inbox
 from chalicelib.posts import InvalidPost, parse_post
 from chalicelib.signatures import sign_base64, verify_base64, verify_hex
 
-logger = Logger(child=True)
+logger = Logger(service=telemetry.SERVICE, child=True)
 GENERIC_SIGNATURE_HEADER = "X-Escalator-Signature"
 X_SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 META_SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -32,6 +33,7 @@ def receive_generic(
     body: bytes, headers: dict[str, str], secret: str | None, inbox: Inbox
 ) -> Response:
     if refused := _refuse(
+        "generic",
         body,
         headers,
         secret,
@@ -44,6 +46,7 @@ def receive_generic(
     try:
         post = parse_post(body)
     except InvalidPost as invalid:
+        telemetry.webhook_rejected("generic", "malformed")
         return error(400, "the body is not a valid post", invalid.problems)
     inbox.put([post.received(datetime.now(UTC))])
     return json_response(
@@ -74,6 +77,7 @@ def receive_x(
     inbox: Inbox,
 ) -> Response:
     if refused := _refuse(
+        "x",
         body,
         headers,
         consumer_secret,
@@ -107,6 +111,7 @@ def receive_meta(
     inbox: Inbox,
 ) -> Response:
     if refused := _refuse(
+        "meta",
         body,
         headers,
         app_secret,
@@ -120,6 +125,7 @@ def receive_meta(
 
 
 def _refuse(
+    source: str,
     body: bytes,
     headers: dict[str, str],
     secret: str | None,
@@ -129,13 +135,16 @@ def _refuse(
     expected: str,
 ) -> Response | None:
     """The error response for an unconfigured endpoint, an oversize body or a bad
-    signature; None when the request may go on."""
+    signature (each counted by reason); None when the request may go on."""
     if not secret:
+        telemetry.webhook_rejected(source, "not configured")
         return error(503, f"this webhook is not configured ({secret_name} is not set)")
     if len(body) > MAX_BODY_BYTES:
+        telemetry.webhook_rejected(source, "too large")
         return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     if not verify(secret, body, headers.get(header)):
         logger.info("webhook rejected", extra={"reason": "signature", "header": header})
+        telemetry.webhook_rejected(source, "signature")
         return error(401, f"missing or wrong {header}: expected {expected} of the raw body")
     return None
 
@@ -145,10 +154,12 @@ def _deliver(body: bytes, parse: Callable[[Any], Delivery], inbox: Inbox, source
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as problem:
+        telemetry.webhook_rejected(source, "malformed")
         return error(400, invalid, [f"body is not valid JSON: {problem}"])
     try:
         delivery = parse(payload)
     except InvalidPost as problem:
+        telemetry.webhook_rejected(source, "malformed")
         return error(400, invalid, problem.problems)
     if delivery.ignored:
         logger.info("webhook events ignored", extra={"source": source, "ignored": delivery.ignored})

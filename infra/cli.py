@@ -377,7 +377,10 @@ def report(
     dynamodb = boto3.client("dynamodb")
     if table_name is None:
         table_name = _stack_output(stack_name(stage), "CasesTableName")
-    cases = reports.cases_since(CaseStore(dynamodb, table_name), start)
+    try:
+        cases = reports.cases_since(CaseStore(dynamodb, table_name), start)
+    except reports.TooManyCases as too_many:
+        raise click.ClickException(str(too_many)) from None
     rows = reports.rows(cases)
     if as_json:
         click.echo(reports.as_json(rows))
@@ -421,8 +424,11 @@ def _deployer():
 )
 @click.option("--sender", default=None, help="The From address of emails (first deploy).")
 @click.option("--sender-verified", is_flag=True, help="The sender is verified in SES already.")
+@click.option("--alarm-email", default=None, help="Who the alarms email (SNS asks to confirm).")
 @_aws_errors
-def deploy(stage: str, bucket: str, sender: str | None, sender_verified: bool) -> None:
+def deploy(
+    stage: str, bucket: str, sender: str | None, sender_verified: bool, alarm_email: str | None
+) -> None:
     """Package the stage, and create or update its stack through a change set."""
     import tempfile
 
@@ -433,6 +439,8 @@ def deploy(stage: str, bucket: str, sender: str | None, sender_verified: bool) -
     parameters = {"SenderAddress": sender} if sender else {}
     if sender_verified:
         parameters["VerifySender"] = "no"
+    if alarm_email is not None:
+        parameters["AlarmEmail"] = alarm_email
     with tempfile.TemporaryDirectory() as out:
         try:
             template = package(stage, Path(out))
@@ -447,17 +455,27 @@ def deploy(stage: str, bucket: str, sender: str | None, sender_verified: bool) -
 
 @main.command()
 @click.option("--stage", default="dev", show_default=True)
-@click.confirmation_option(prompt="Delete the stack? (the table and its cases are kept)")
+@click.option("--delete-table", is_flag=True, help="Delete the cases table too.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_aws_errors
-def destroy(stage: str) -> None:
-    """Delete the stage's stack; the table is retained."""
+def destroy(stage: str, delete_table: bool, yes: bool) -> None:
+    """Delete the stage's stack; the table is retained unless --delete-table."""
+    import boto3
+
     from infra.deploy import DeployError
 
+    what = (
+        "the stack, and the cases table with every case in it"
+        if delete_table
+        else "the stack (the cases table is kept)"
+    )
+    if not yes:
+        click.confirm(f"Delete {what}?", abort=True)
     try:
-        _deployer().destroy(stage)
+        table = _deployer().destroy(stage, boto3.client("dynamodb") if delete_table else None)
     except DeployError as failure:
         raise click.ClickException(str(failure)) from None
-    click.echo("deleted; the cases table is retained")
+    click.echo(f"deleted; table {table} too" if delete_table else f"deleted; table {table} kept")
 
 
 @main.command()

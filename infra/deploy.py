@@ -27,6 +27,7 @@ DONE = {
     "ROLLBACK_FAILED",
     "UPDATE_ROLLBACK_FAILED",
 }
+STACK_TYPE = "AWS::CloudFormation::Stack"  # the stack's own events
 SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE"}
 CHANNEL_PATHS = {"generic": "webhooks/generic", "X": "webhooks/x", "Meta": "webhooks/meta"}
 
@@ -42,7 +43,9 @@ class Deployer:
     ssm: Any
     echo: Callable[[str], None] = print
     poll_seconds: float = 5.0
+    timeout_seconds: float = 3600.0  # CloudFormation's own limit for most resources
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     _seen_events: set[str] = field(default_factory=set)
 
     def deploy(
@@ -51,6 +54,7 @@ class Deployer:
         """Upload the artifact and template, create and execute a change set, follow
         the stack until it settles; its outputs (empty when nothing changed)."""
         stack = stack_name(stage)
+        region = self._bucket_region(bucket)
         template = yaml.safe_load(template_path.read_text(encoding="utf-8"))
         artifact = template_path.with_name("deployment.zip").read_bytes()
         code = self._put(bucket, f"escalator/{stage}/code", artifact, ".zip")
@@ -59,7 +63,6 @@ class Deployer:
                 spec["Properties"]["CodeUri"] = f"s3://{bucket}/{code}"
         body = yaml.safe_dump(template, sort_keys=False).encode()
         key = self._put(bucket, f"escalator/{stage}/template", body, ".yaml")
-        region = self.s3.meta.region_name
         template_url = f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
         state = self._stack_status(stack)
         stuck = state == "ROLLBACK_COMPLETE" or (state or "").endswith(("_FAILED", "_IN_PROGRESS"))
@@ -88,8 +91,10 @@ class Deployer:
             Parameters=given + kept,
         )
         if not self._change_set_ready(stack, name):
+            self.cloudformation.delete_change_set(StackName=stack, ChangeSetName=name)
             self.echo("no changes to deploy")
             return self.outputs(stack)
+        self._skip_past_events(stack)
         self.cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)
         status = self._follow(stack)
         if status not in SUCCEEDED:
@@ -104,15 +109,22 @@ class Deployer:
             )
         return outputs
 
-    def destroy(self, stage: str) -> None:
-        """Delete the stack; the table is retained (DeletionPolicy) with its cases."""
+    def destroy(self, stage: str, dynamodb: Any = None) -> str | None:
+        """Delete the stack; its table is retained (DeletionPolicy) with its cases, or,
+        given a DynamoDB client, deleted after it. The table's name."""
         stack = stack_name(stage)
         if self._stack_status(stack) is None:
             raise DeployError(f"there is no stack {stack}")
+        table = self.outputs(stack).get("CasesTableName")
+        self._skip_past_events(stack)
         self.cloudformation.delete_stack(StackName=stack)
         status = self._follow(stack)
         if status not in (None, "DELETE_COMPLETE"):
             raise DeployError(f"stack {stack} is {status}: see the events above")
+        if dynamodb is not None and table:
+            dynamodb.delete_table(TableName=table)
+            self.echo(f"  deleting table {table}")
+        return table
 
     def status(self, stage: str, sqs: Any) -> dict[str, Any]:
         """The stack's status and outputs, and how many posts wait in the inbox and its
@@ -134,6 +146,17 @@ class Deployer:
     def outputs(self, stack: str) -> dict[str, str]:
         described = self.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
         return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+    def _bucket_region(self, bucket: str) -> str:
+        """The bucket's region, which must be the stack's: Lambda reads code from there."""
+        location = self.s3.get_bucket_location(Bucket=bucket)["LocationConstraint"]
+        region = location or "us-east-1"  # S3 reports its first region as null
+        if region != self.cloudformation.meta.region_name:
+            raise DeployError(
+                f"bucket {bucket} is in {region}, the stack would be in "
+                f"{self.cloudformation.meta.region_name}: use a bucket in the stack's region"
+            )
+        return region
 
     def _put(self, bucket: str, prefix: str, body: bytes, suffix: str) -> str:
         """Upload under a key named by the content (an unchanged artifact is not new to
@@ -171,30 +194,42 @@ class Deployer:
             self.sleep(self.poll_seconds)
 
     def _follow(self, stack: str) -> str | None:
-        """Print the stack's new events until it settles; its final status (None once
-        deleted)."""
-        while True:
-            status = self._stack_status(stack)
-            self._print_events(stack)
-            if status is None or status in DONE:
-                return status
-            self.sleep(self.poll_seconds)
-
-    def _print_events(self, stack: str) -> None:
+        """Print the stack's new events until the stack itself reports a final status in
+        one (a status read right after an execute may still be the last deploy's); that
+        status, or None once the stack is deleted."""
         from botocore.exceptions import ClientError
 
-        try:
-            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
-        except ClientError:
-            return  # deleted meanwhile
-        for event in reversed(events):
-            if event["EventId"] in self._seen_events:
-                continue
-            self._seen_events.add(event["EventId"])
-            reason = (
-                f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            )
-            self.echo(f"  {event['ResourceStatus']:<20} {event['LogicalResourceId']}{reason}")
+        deadline = self.clock() + self.timeout_seconds
+        while True:
+            try:
+                events = self.cloudformation.describe_stack_events(StackName=stack)
+            except ClientError as error:
+                if "does not exist" in str(error):
+                    return None
+                raise
+            final = None
+            for event in reversed(events["StackEvents"]):  # oldest first
+                if event["EventId"] in self._seen_events:
+                    continue
+                self._seen_events.add(event["EventId"])
+                reason = event.get("ResourceStatusReason")
+                detail = f"  {reason}" if reason else ""
+                self.echo(f"  {event['ResourceStatus']:<20} {event['LogicalResourceId']}{detail}")
+                if event.get("ResourceType") == STACK_TYPE and event["ResourceStatus"] in DONE:
+                    final = event["ResourceStatus"]
+            if final is not None:
+                return final
+            if self.clock() > deadline:
+                raise DeployError(
+                    f"stack {stack} has not settled after {self.timeout_seconds / 60:.0f} "
+                    "minutes: follow it in the CloudFormation console"
+                )
+            self.sleep(self.poll_seconds)
+
+    def _skip_past_events(self, stack: str) -> None:
+        """Mark the stack's events so far as seen: earlier deploys' are not this one's."""
+        events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+        self._seen_events.update(event["EventId"] for event in events)
 
 
 def channel_urls(outputs: dict[str, str]) -> dict[str, str]:

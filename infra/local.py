@@ -196,7 +196,7 @@ class LocalStack:
         """Create what the template describes that moto can run, in dependency order,
         recording each one's Ref and Arn for the intrinsics that refer to it."""
         parameters = {
-            name: spec.get("Default", "") for name, spec in template["Parameters"].items()
+            name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
         }
         if self.sender:
             parameters["SenderAddress"] = self.sender

@@ -3,8 +3,9 @@ artifact (`deployment.zip`) and one SAM template (`sam.yaml`). `chalice package`
 both from app.py and .chalice/config.json and merges infra/template.yaml into the
 template; this then inlines the state machine's ASL, names the inbox after the stack and
 points its consumer at the queue's ARN (Chalice writes a fixed name: no order for
-CloudFormation to create them in, and one queue for two stages), and drops the
-catch-all role Chalice generates, which no function uses once each has its own."""
+CloudFormation to create them in, and one queue for two stages), points the API
+handler's log group at it, and drops the catch-all role Chalice generates, which no
+function uses once each has its own."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def finish(template: dict[str, Any]) -> dict[str, Any]:
         json.loads(ASL_PATH.read_text(encoding="utf-8")), separators=(",", ":")
     )
     resources = template["Resources"]
+    if log_group := resources.get("ApiHandlerLogGroup"):  # chalice 1.34 misspells its function
+        log_group["Properties"]["LogGroupName"] = {"Fn::Sub": "/aws/lambda/${APIHandler}"}
     others = {name: spec for name, spec in resources.items() if name != CHALICE_ROLE}
     if CHALICE_ROLE in resources and CHALICE_ROLE not in json.dumps(others):
         del resources[CHALICE_ROLE]

@@ -1,6 +1,8 @@
 """`escalator report`: how the cases of a period went, per channel, read from the table:
-how many, how many answered at all, within the SLA and the same day, how fast (p50,
-p90), how many breached a deadline and how far they climbed."""
+how many, how many still wait for a first response, how many were answered at all,
+within the SLA and the same day (shares of all cases: one still waiting counts as not
+answered yet), how fast (p50, p90), how many breached a deadline and how far they
+climbed."""
 
 from __future__ import annotations
 
@@ -16,11 +18,21 @@ from chalicelib.policy import format_duration
 from chalicelib.store import CaseStore
 
 REPORTED = (Status.OPEN, Status.RESPONDED, Status.RESOLVED)  # praise and spam are not
-MAX_CASES = 100_000
+MAX_CASES = 100_000  # per status: a report holds them all in memory
+
+
+class TooManyCases(ValueError):
+    """More cases than a report reads: it would be wrong, so there is none."""
 
 
 def cases_since(store: CaseStore, since: datetime) -> list[Case]:
-    return [case for status in REPORTED for case in store.opened_since(status, since, MAX_CASES)]
+    cases = []
+    for status in REPORTED:
+        found = store.opened_since(status, since, MAX_CASES + 1)
+        if len(found) > MAX_CASES:
+            raise TooManyCases(f"more than {MAX_CASES:,} {status} cases: report a shorter period")
+        cases.extend(found)
+    return cases
 
 
 def rows(cases: list[Case]) -> list[dict[str, Any]]:
@@ -36,6 +48,7 @@ def _row(figures: ChannelFigures) -> dict[str, Any]:
         "channel": figures.channel,
         "cases": figures.cases,
         "answered": figures.answered,
+        "waiting": figures.waiting,
         "response_rate": round(figures.response_rate, 4),
         "within_sla": round(figures.within_sla_share, 4),
         "same_day": round(figures.same_day_share, 4),
@@ -65,13 +78,15 @@ def as_csv(report: list[dict[str, Any]]) -> str:
 def as_table(report: list[dict[str, Any]], period: str) -> str:
     lines = [
         f"Cases opened in the last {period}, per channel:",
-        f"{'channel':<10} {'cases':>6} {'answered':>9} {'in SLA':>7} {'same day':>9} "
+        f"{'channel':<10} {'cases':>6} {'waiting':>8} {'answered':>9} {'in SLA':>7} "
+        f"{'same day':>9} "
         f"{'p50':>8} {'p90':>8} {'breached':>9}  escalations by tier",
     ]
     for row in report:
         tiers = ", ".join(f"{t}: {n}" for t, n in row["escalations_by_tier"].items()) or "-"
         lines.append(
-            f"{row['channel']:<10} {row['cases']:>6} {row['response_rate']:>9.0%} "
+            f"{row['channel']:<10} {row['cases']:>6} {row['waiting']:>8} "
+            f"{row['response_rate']:>9.0%} "
             f"{row['within_sla']:>7.0%} {row['same_day']:>9.0%} "
             f"{_span(row['first_response_p50_seconds']):>8} "
             f"{_span(row['first_response_p90_seconds']):>8} {row['breached']:>9}  {tiers}"

@@ -18,8 +18,9 @@ from aws_lambda_powertools import Logger
 from chalicelib.channels.x import V2Post, V2User, v2_post
 from chalicelib.inbox import Inbox
 from chalicelib.store import Checkpoints
+from chalicelib.telemetry import SERVICE
 
-logger = Logger(child=True)
+logger = Logger(service=SERVICE, child=True)
 PAGE_SIZE = 100
 TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "referenced_tweets", "public_metrics"]
 

@@ -181,6 +181,7 @@ def test_without_credentials_the_poller_is_off(monkeypatch):
     components.mentions_poller.cache_clear()
     assert components.mentions_poller() is None
     from app import poll_x_mentions
-    from infra.local import scheduled_event
+    from infra.local import LambdaContext, scheduled_event
 
-    assert poll_x_mentions(scheduled_event("poll_x_mentions"), None) == []
+    event, context = scheduled_event("poll_x_mentions"), LambdaContext("poll_x_mentions")
+    assert poll_x_mentions(event, context) == []

@@ -11,7 +11,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from infra.deploy import CAPABILITIES, Deployer, DeployError, channel_urls
+from infra.deploy import CAPABILITIES, STACK_TYPE, Deployer, DeployError, channel_urls
 
 STACK = "escalator-test"
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
@@ -38,6 +38,7 @@ def events(*rows: tuple[str, str, str]) -> dict:
                 "StackName": STACK,
                 "Timestamp": datetime.now(UTC),
                 "LogicalResourceId": resource,
+                "ResourceType": STACK_TYPE if resource == STACK else "AWS::SQS::Queue",
                 "ResourceStatus": status,
             }
             for event_id, resource, status in rows
@@ -112,17 +113,19 @@ def test_a_first_deploy_creates_executes_and_follows_a_change_set(aws, packaged)
         },
         {"StackName": STACK, "ChangeSetName": ANY},
     )
+    before = ("e0", STACK, "REVIEW_IN_PROGRESS")  # the change set's: not this deploy's
+    stub.add_response("describe_stack_events", events(before), {"StackName": STACK})
     stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
-    stub.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"), {"StackName": STACK})
     stub.add_response(
         "describe_stack_events",
-        events(("e1", "CasesTable", "CREATE_IN_PROGRESS")),
+        events(("e1", "CasesTable", "CREATE_IN_PROGRESS"), before),
         {"StackName": STACK},
     )
-    stub.add_response("describe_stacks", stack("CREATE_COMPLETE"), {"StackName": STACK})
     stub.add_response(
         "describe_stack_events",
-        events(("e2", STACK, "CREATE_COMPLETE"), ("e1", "CasesTable", "CREATE_IN_PROGRESS")),
+        events(
+            ("e2", STACK, "CREATE_COMPLETE"), ("e1", "CasesTable", "CREATE_IN_PROGRESS"), before
+        ),
         {"StackName": STACK},
     )
     stub.add_response("describe_stacks", stack("CREATE_COMPLETE", OUTPUTS), {"StackName": STACK})
@@ -171,6 +174,7 @@ def test_a_deploy_without_changes_says_so_and_executes_nothing(aws, packaged):
         {"Status": "FAILED", "StatusReason": "The submitted information didn't contain changes."},
         {"StackName": STACK, "ChangeSetName": ANY},
     )
+    stub.add_response("delete_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), {"StackName": STACK})
     lines: list[str] = []
 
@@ -184,20 +188,13 @@ def test_a_failed_deploy_raises_with_the_stacks_state(aws, packaged):
     stub.add_client_error("describe_stacks", "ValidationError", MISSING)
     stub.add_response("create_change_set", {"Id": "cs-3"}, None)
     stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []}, None)
+    stub.add_response("describe_stack_events", events(), None)
     stub.add_response("execute_change_set", {}, None)
-    stub.add_response("describe_stacks", stack("ROLLBACK_COMPLETE"), None)
-    stub.add_response(
-        "describe_stack_events",
-        {
-            "StackEvents": [
-                {
-                    **events(("e9", "SenderIdentity", "CREATE_FAILED"))["StackEvents"][0],
-                    "ResourceStatusReason": "Email address is not verified",
-                }
-            ]
-        },
-        None,
-    )
+    failed, rolled_back = events(
+        ("e9", "SenderIdentity", "CREATE_FAILED"), ("e10", STACK, "ROLLBACK_COMPLETE")
+    )["StackEvents"]
+    failed["ResourceStatusReason"] = "Email address is not verified"
+    stub.add_response("describe_stack_events", {"StackEvents": [rolled_back, failed]}, None)
     lines: list[str] = []
 
     with pytest.raises(DeployError, match="stack escalator-test is ROLLBACK_COMPLETE"):
@@ -222,18 +219,70 @@ def test_a_first_deploy_needs_the_sender(aws, packaged):
 def test_destroy_deletes_the_stack_and_follows_it_to_the_end(aws):
     _, stub, _, _ = aws
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), {"StackName": STACK})
+    earlier = ("u1", STACK, "UPDATE_COMPLETE")  # the last deploy's end: not this one's
+    stub.add_response("describe_stack_events", events(earlier), None)
     stub.add_response("delete_stack", {}, {"StackName": STACK})
-    stub.add_response("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": STACK})
     stub.add_response(
-        "describe_stack_events", events(("d1", "InboxQueue", "DELETE_COMPLETE")), None
+        "describe_stack_events", events(("d1", "InboxQueue", "DELETE_COMPLETE"), earlier), None
     )
-    stub.add_client_error("describe_stacks", "ValidationError", MISSING)
     stub.add_client_error("describe_stack_events", "ValidationError", MISSING)
     lines: list[str] = []
 
-    deployer(aws, lines).destroy("test")
+    table = deployer(aws, lines).destroy("test")
 
     assert [line.split() for line in lines] == [["DELETE_COMPLETE", "InboxQueue"]]
+    assert table == "escalator-test-CasesTable-1"  # kept
+
+
+def test_destroy_deletes_the_table_only_when_asked(aws):
+    _, stub, _, _ = aws
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="escalator-test-CasesTable-1",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), None)
+    stub.add_response("describe_stack_events", events(), None)
+    stub.add_response("delete_stack", {}, None)
+    stub.add_response("describe_stack_events", events(("d2", STACK, "DELETE_COMPLETE")), None)
+    lines: list[str] = []
+
+    deployer(aws, lines).destroy("test", dynamodb)
+
+    assert dynamodb.list_tables()["TableNames"] == []
+    assert lines[-1] == "  deleting table escalator-test-CasesTable-1"
+
+
+def test_a_stack_that_does_not_settle_in_time_is_given_up_on_with_a_pointer(aws):
+    _, stub, _, _ = aws
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
+    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
+    stub.add_response("describe_stack_events", events(), None)
+    stub.add_response("delete_stack", {}, None)
+    for _ in range(2):
+        stub.add_response(
+            "describe_stack_events", events(("d1", STACK, "DELETE_IN_PROGRESS")), None
+        )
+    ticks = iter([0.0, 6.0, 12.0])
+    slow = deployer(aws, [])
+    slow.timeout_seconds, slow.clock = 10.0, lambda: next(ticks)
+
+    with pytest.raises(DeployError, match="has not settled after 0 minutes"):
+        slow.destroy("test")
+
+
+def test_a_bucket_in_another_region_is_refused_before_anything_is_uploaded(aws, packaged):
+    _, _, s3, _ = aws
+    s3.create_bucket(
+        Bucket="far-away", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    with pytest.raises(DeployError, match="bucket far-away is in eu-west-1, the stack would be"):
+        deployer(aws, []).deploy("test", packaged, "far-away", {"SenderAddress": "e@a.com"})
+    assert "Contents" not in s3.list_objects_v2(Bucket="far-away")
 
 
 def test_destroy_of_a_stack_that_is_not_there_says_so(aws):
@@ -267,3 +316,14 @@ def test_status_shows_the_stack_its_urls_and_its_queues(aws):
         "Meta": f"{ENDPOINT}webhooks/meta",
         "dashboard": ENDPOINT,
     }
+
+
+def test_destroy_asks_first_saying_what_goes():
+    from click.testing import CliRunner
+
+    from infra.cli import main
+
+    result = CliRunner().invoke(main, ["destroy", "--delete-table"], input="n\n")
+
+    assert result.exit_code == 1 and "Aborted" in result.output
+    assert "Delete the stack, and the cases table with every case in it? [y/N]" in result.output

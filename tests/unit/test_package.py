@@ -35,15 +35,32 @@ def packaged(tmp_path_factory):
     return path, yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def test_cfn_lint_finds_nothing(packaged):
-    path, _ = packaged
-    lint = subprocess.run(
+def lint(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(Path(sys.executable).with_name("cfn-lint")), str(path)],
         capture_output=True,
         text=True,
     )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    assert lint.stdout == ""
+
+
+def test_cfn_lint_finds_nothing(packaged):
+    path, _ = packaged
+    linted = lint(path)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout == ""
+
+
+def test_the_prod_stage_has_its_own_settings_and_lints_clean(tmp_path):
+    path = package("prod", tmp_path)
+    linted = lint(path)
+    assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
+    resources = yaml.safe_load(path.read_text(encoding="utf-8"))["Resources"]
+    escalate = resources["Escalate"]["Properties"]
+    assert (escalate["MemorySize"], escalate["Tracing"]) == (512, "Active")
+    assert resources["EscalateLogGroup"]["Properties"]["RetentionInDays"] == 90
+    assert resources["ApiHandlerLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/${APIHandler}"
+    }
 
 
 def test_the_state_machine_is_inlined_and_logs(packaged):
@@ -162,3 +179,22 @@ def test_without_a_region_aws_commands_say_so_in_one_line(monkeypatch):
     result = CliRunner().invoke(main, ["report", "--table", "cases"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: AWS: You must specify a region")
+
+
+def test_every_alarm_notifies_the_topic_and_the_sla_alarm_reads_the_apps_metric(packaged):
+    from chalicelib import telemetry
+
+    _, template = packaged
+    resources = template["Resources"]
+    alarms = {n: s["Properties"] for n, s in resources.items() if s["Type"].endswith("::Alarm")}
+    assert set(alarms) == {
+        "DeadLettersAlarm",
+        "EscalateErrorsAlarm",
+        "FailedTimersAlarm",
+        "SlaBreachesAlarm",
+    }
+    assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
+    breaches = alarms["SlaBreachesAlarm"]
+    assert (breaches["Namespace"], breaches["MetricName"]) == (telemetry.NAMESPACE, "SlaBreaches")
+    assert breaches["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
+    assert resources["AlarmEmailSubscription"]["Condition"] == "SubscribeAlarmEmail"

@@ -96,6 +96,7 @@ def test_the_report_gives_each_channels_figures_and_all_together(table):
         "channel": "x",
         "cases": 3,
         "answered": 2,
+        "waiting": 1,  # case 3: counted in the shares as not answered (yet)
         "response_rate": 0.6667,
         "within_sla": 0.3333,
         "same_day": 0.6667,
@@ -114,11 +115,18 @@ def test_the_report_as_csv_and_as_a_table(table):
     as_csv = CliRunner().invoke(main, ["report", "--table", table, "--csv", "--since", "2d"])
     lines = as_csv.output.splitlines()
     assert lines[0].split(",")[-3:] == ["tier_1", "tier_2", "tier_3"]
-    assert lines[2].startswith("x,3,2,0.6667,0.3333,0.6667,3600") and lines[2].endswith(",2,1,1")
+    assert lines[2].startswith("x,3,2,1,0.6667,0.3333,0.6667,3600") and lines[2].endswith(",2,1,1")
 
     as_table = CliRunner().invoke(main, ["report", "--table", table, "--since", "12h"])
     assert "Cases opened in the last 12h, per channel:" in as_table.output
-    assert "x               1        0%" in as_table.output  # only case 3 is that recent
+    assert "x               1        1        0%" in as_table.output  # only case 3 is that recent
+
+
+def test_a_period_with_more_cases_than_a_report_reads_is_refused_not_cut(table, monkeypatch):
+    monkeypatch.setattr("infra.report.MAX_CASES", 1)
+    result = CliRunner().invoke(main, ["report", "--table", table])
+    assert result.exit_code == 1
+    assert "more than 1 responded cases: report a shorter period" in result.output
 
 
 def test_a_bad_period_names_the_option(table):

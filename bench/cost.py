@@ -1,0 +1,325 @@
+"""What a case costs on AWS, measured on the local stack: each kind of case is run from
+its webhook to its end, one at a time, while every AWS call the Lambda handlers make is
+counted (with DynamoDB's capacity units from the items' sizes), every handler run is
+timed, and each execution's state transitions are read from its history; then list
+prices turn the counts into dollars per 1,000 cases.
+
+    .venv/bin/python bench/cost.py [--cases 3]
+
+Kinds: praise (recorded, no timer), a complaint answered in time, one answered after
+tier 1's email, and one that climbed to the last tier (three emails) before an answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chalicelib.signatures import sign_hex
+from infra.local import LocalStack
+
+TIME_SCALE = 3600.0  # the default X complaint tiers (1 h, 2 h, 4 h) in 1, 2 and 4 s
+SECRET, TOKEN = "bench-secret", "bench-token"
+PROBE = "X-Bench-Probe"  # marks the bench's own reads of a case
+MEMORY_GB = 256 / 1024  # the dev stage's functions
+PRICES = {  # US East (N. Virginia) list prices, without free tiers
+    "api": 3.50 / 1e6,  # API Gateway REST API, per request
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000166667,  # x86
+    "transition": 0.025 / 1000,  # Step Functions Standard
+    "wru": 0.625 / 1e6,  # DynamoDB on-demand write request unit
+    "rru": 0.125 / 1e6,  # read request unit
+    "sqs": 0.40 / 1e6,  # standard queue, per request
+    "email": 0.10 / 1000,  # SES
+}
+COMPLAINT = "@brand my order {n} never arrived and nobody answers the phone, useless"
+PRAISE = "@brand thank you so much, the team was brilliant and fixed it in minutes!"
+KINDS = {  # kind: (text, emails before the answer, None: no answer needed)
+    "praise (no timer)": (PRAISE, None),
+    "complaint answered in time": (COMPLAINT, 0),
+    "answered after tier 1's email": (COMPLAINT, 1),
+    "climbed to the last tier (3 emails)": (COMPLAINT, 3),
+}
+
+
+@dataclass
+class Meter:
+    """Counts what the handlers do; `inside` marks the threads running a handler."""
+
+    calls: Counter = field(default_factory=Counter)
+    units: Counter = field(default_factory=Counter)
+    invocations: Counter = field(default_factory=Counter)
+    seconds: list[float] = field(default_factory=list)
+    local: threading.local = field(default_factory=threading.local)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def middleware(self, event: Any, get_response: Any) -> Any:
+        kind = type(event).__name__
+        if kind == "Request" and event.headers.get(PROBE):
+            return get_response(event)  # the bench watching, not a cost of the case
+        self.local.inside = True
+        started = time.perf_counter()
+        try:
+            return get_response(event)
+        finally:
+            self.local.inside = False
+            with self.lock:
+                self.invocations[kind] += 1
+                self.seconds.append(time.perf_counter() - started)
+
+    def before_call(self, model: Any, params: dict, context: dict, **_: Any) -> None:
+        if getattr(self.local, "inside", False):
+            context["metered_params"] = params  # for after_call
+            with self.lock:
+                self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def after_call(self, model: Any, parsed: dict, context: dict, **_: Any) -> None:
+        params = context.get("metered_params")
+        if params is None or model.service_model.service_name != "dynamodb":
+            return
+        wru, rru = capacity(model.name, params, parsed, self.size_of)
+        with self.lock:
+            self.units["wru"] += wru
+            self.units["rru"] += rru
+
+    def attach(self) -> None:
+        """Meter the app's handlers and the AWS clients of the default session."""
+        import boto3
+
+        import app
+
+        app.app.register_middleware(self.middleware)
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-parameter-build", self.before_call)
+        boto3.DEFAULT_SESSION.events.register("after-call", self.after_call)
+
+    def size_of(self, table: str, key: dict) -> int:
+        """An item's size now, read by a client of its own (not counted)."""
+        if not hasattr(self.local, "probe"):
+            import boto3
+
+            self.local.probe = boto3.session.Session().client("dynamodb")
+        found = self.local.probe.get_item(TableName=table, Key=key).get("Item")
+        return item_bytes(found or {})
+
+    def take(self) -> tuple[Counter, Counter, Counter, list[float]]:
+        with self.lock:
+            taken = (self.calls, self.units, self.invocations, self.seconds)
+            self.calls, self.units, self.invocations, self.seconds = (
+                Counter(),
+                Counter(),
+                Counter(),
+                [],
+            )
+        return taken
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: names plus values (numbers rounded up generously)."""
+
+    def value(typed: dict[str, Any]) -> int:
+        (kind, given), *_ = typed.items()
+        if kind in ("S", "B"):
+            return len(given.encode() if isinstance(given, str) else given)
+        if kind == "N":
+            return len(given) // 2 + 2
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k) + value(v) + 1 for k, v in given.items())
+        if kind == "L":
+            return 3 + sum(value(v) + 1 for v in given)
+        return sum(len(str(v)) for v in given)  # sets
+
+    return sum(len(name) + value(typed) for name, typed in item.items())
+
+
+def capacity(
+    operation: str, params: dict, parsed: dict, size_of: Callable[[str, dict], int]
+) -> tuple[float, float]:
+    """Write and read request units of one DynamoDB call: a write is billed on the
+    item's size (an update's, read after it), a transaction's items twice, strongly
+    consistent reads per 4 KB."""
+
+    def kb(size: int) -> int:
+        return max(1, math.ceil(size / 1024))
+
+    def four_kb(size: int) -> int:
+        return max(1, math.ceil(size / 4096))
+
+    if operation == "PutItem":
+        return kb(item_bytes(params["Item"])), 0
+    if operation in ("UpdateItem", "DeleteItem"):
+        return kb(size_of(params["TableName"], params["Key"])), 0
+    if operation == "TransactWriteItems":
+        units = 0
+        for entry in params["TransactItems"]:
+            ((kind, spec),) = entry.items()
+            size = (
+                item_bytes(spec["Item"])
+                if kind == "Put"
+                else size_of(spec["TableName"], spec["Key"])
+            )
+            units += 2 * kb(size)
+        return units, 0
+    if operation == "GetItem":
+        return 0, four_kb(item_bytes(parsed.get("Item") or {}))
+    if operation == "Query":
+        return 0, four_kb(sum(item_bytes(i) for i in parsed.get("Items", [])))
+    return 0, 0
+
+
+def post(text: str) -> dict[str, Any]:
+    post_id = uuid.uuid4().hex
+    return {
+        "id": post_id,
+        "channel": "x",
+        "text": text.format(n=post_id[:6]),
+        "created_at": datetime.now(UTC).isoformat(),
+        "author": {"id": f"u-{post_id[:8]}", "handle": "@customer", "followers": 120},
+    }
+
+
+def run_case(stack: LocalStack, text: str, emails: int | None) -> tuple[str, int]:
+    """One case from its webhook to its end; its id and its state transitions."""
+    base = stack.base_url
+    body = json.dumps(post(text)).encode()
+    sent = requests.post(
+        f"{base}/webhooks/generic",
+        data=body,
+        headers={"X-Escalator-Signature": sign_hex(SECRET, body)},
+        timeout=10,
+    )
+    case_id = sent.json()["case_id"]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    probe = {**auth, PROBE: "1"}
+
+    def case() -> dict:
+        return requests.get(f"{base}/cases/{case_id}", headers=probe, timeout=10).json()
+
+    def until(done: Any, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = requests.get(f"{base}/cases/{case_id}", headers=probe, timeout=10)
+            if found.status_code == 200 and done(found.json()):
+                return found.json()
+            time.sleep(0.05)
+        raise TimeoutError(f"case {case_id}: {case()}")
+
+    if emails is None:
+        until(lambda c: c["status"] != "open")
+        return case_id, 0
+    until(lambda c: sum(e["kind"] == "notified" for e in c["events"]) >= emails)
+    requests.post(f"{base}/cases/{case_id}/respond", json={"by": "bench"}, headers=auth, timeout=10)
+    sfn = stack.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=stack.env["ESCALATOR_STATE_MACHINE_ARN"])
+    timers = [e["executionArn"] for e in listed["executions"] if e["name"].startswith(case_id)]
+    deadline = time.monotonic() + 20
+    while any(sfn.describe_execution(executionArn=t)["status"] == "RUNNING" for t in timers):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"case {case_id}: a timer still runs")
+        time.sleep(0.05)
+    histories = [sfn.get_execution_history(executionArn=t, maxResults=1000) for t in timers]
+    entered = [e for h in histories for e in h["events"] if e["type"].endswith("StateEntered")]
+    return case_id, len(entered)
+
+
+def dollars(calls: Counter, units: Counter, invocations: Counter, seconds: float, steps: int):
+    http = invocations["Request"]
+    cost = {
+        "API Gateway": http * PRICES["api"],
+        "Lambda": sum(invocations.values()) * PRICES["lambda_request"]
+        + seconds * MEMORY_GB * PRICES["lambda_gb_second"],
+        "Step Functions": steps * PRICES["transition"],
+        "DynamoDB": units["wru"] * PRICES["wru"] + units["rru"] * PRICES["rru"],
+        "SQS": sum(n for call, n in calls.items() if call.startswith("sqs:")) * PRICES["sqs"],
+        "SES": calls["ses:SendRawEmail"] * PRICES["email"],
+    }
+    return cost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=3, help="cases of each kind")
+    arguments = parser.parse_args()
+    os.environ.update(ESCALATOR_API_TOKEN=TOKEN, ESCALATOR_GENERIC_SECRET=SECRET)
+    meter = Meter()
+
+    print(f"# Cost per case ({arguments.cases} cases of each kind, one at a time)")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+    )
+    rows = []
+    with LocalStack(port=_free_port(), time_scale=TIME_SCALE, api_token=TOKEN) as stack:
+        meter.attach()  # before the first handler runs and builds its clients
+        run_case(stack, COMPLAINT, 0)  # warm up: first imports, first clients
+        meter.take()
+        for kind, (text, emails) in KINDS.items():
+            per_case = []
+            for _ in range(arguments.cases):
+                _, steps = run_case(stack, text, emails)
+                time.sleep(0.3)  # the last handler's calls land
+                calls, units, invocations, seconds = meter.take()
+                per_case.append((calls, units, invocations, sum(seconds), steps))
+            rows.append((kind, per_case))
+    print(
+        "| case | Lambda runs | Lambda time | AWS calls (DynamoDB, SQS, SFN, SES) | DynamoDB "
+        "WRU / RRU | transitions | $ per 1,000 cases |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for kind, per_case in rows:
+        mean = statistics.mean
+        calls = [c for c, *_ in per_case]
+        services = [
+            mean(sum(n for op, n in c.items() if op.startswith(service)) for c in calls)
+            for service in ("dynamodb", "sqs", "stepfunctions", "ses")
+        ]
+        total = mean(sum(dollars(*case).values()) for case in per_case) * 1000
+        print(
+            f"| {kind} | {mean(sum(i.values()) for _, _, i, _, _ in per_case):.1f} "
+            f"| {mean(s for *_, s, _ in per_case) * 1000:.0f} ms "
+            f"| {' + '.join(f'{n:.1f}' for n in services)} "
+            f"| {mean(u['wru'] for _, u, *_ in per_case):.1f} / "
+            f"{mean(u['rru'] for _, u, *_ in per_case):.1f} "
+            f"| {mean(t for *_, t in per_case):.1f} | ${total:.3f} |"
+        )
+    print("\nBy service, $ per 1,000 cases of each kind:\n")
+    services = list(dollars(Counter(), Counter(), Counter(), 0, 0))
+    print("| case | " + " | ".join(services) + " |")
+    print("|---" * (len(services) + 1) + "|")
+    for kind, per_case in rows:
+        costs = [dollars(*case) for case in per_case]
+        shares = [statistics.mean(c[s] for c in costs) * 1000 for s in services]
+        print(f"| {kind} | " + " | ".join(f"{share:.4f}" for share in shares) + " |")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The stack's metrics, in CloudWatch's embedded metric format (EMF) through Powertools.
+
+Each is written once, where the fact it counts becomes true (a case recorded, a
+deadline missed), as its own EMF line: dimensions differ from one case to the next
+within a batch, so one set per invocation would not do. Every metric also carries the
+`service` dimension alone: the total the alarms watch.
+POWERTOOLS_METRICS_DISABLED silences them all (the local stack does)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
+
+NAMESPACE = "Escalator"  # infra/template.yaml's alarms read these two
+SERVICE = "escalator"  # the metrics' service dimension, and the loggers' name
+
+
+def case_opened(channel: str, intent: str) -> None:
+    """A post became a case (praise and spam too: they are recorded, closed)."""
+    _emit("CasesOpened", MetricUnit.Count, 1, channel=channel, intent=intent)
+
+
+def duplicate_post(channel: str) -> None:
+    """A post seen before (a redelivery, another subscription): no second case."""
+    _emit("DuplicatePosts", MetricUnit.Count, 1, channel=channel)
+
+
+def escalated(channel: str, tier: int) -> None:
+    """A case moved up to the tier (its first deadline, or an urgent case's start)."""
+    _emit("Escalations", MetricUnit.Count, 1, channel=channel, tier=str(tier))
+
+
+def sla_breached(channel: str) -> None:
+    """A case's first deadline passed unanswered: once per opening."""
+    _emit("SlaBreaches", MetricUnit.Count, 1, channel=channel)
+
+
+def first_response(channel: str, seconds: float) -> None:
+    """A case got its first response, after this many seconds of policy time."""
+    _emit("FirstResponseSeconds", MetricUnit.Seconds, seconds, channel=channel)
+
+
+def webhook_rejected(source: str, reason: str) -> None:
+    """A webhook delivery was refused (signature, malformed, too large, not configured)."""
+    _emit("WebhookRejections", MetricUnit.Count, 1, source=source, reason=reason)
+
+
+def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
+    emf = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
+    emf.add_metric(name=name, unit=unit, value=value)
+    for dimension, given in dimensions.items():
+        emf.add_dimension(name=dimension, value=given)
+    emf.add_dimensions(service=SERVICE)  # the total, across the dimensions above
+    emf.flush_metrics()
