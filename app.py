@@ -53,8 +53,10 @@ app.register_middleware(
     ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="case_id")),
     "pure_lambda",
 )
-for event_type in ("sqs", "scheduled"):
-    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), event_type)
+for event_type in ("sqs", "scheduled"):  # a warm container forgets the last batch's case
+    app.register_middleware(
+        ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), event_type
+    )
 
 
 # -- ingest -------------------------------------------------------------------------------

@@ -240,8 +240,18 @@ class Case:
     @property
     def skipped_tiers(self) -> int:
         """Tiers an urgent case passed over at once (their deadlines are all zero)."""
-        zero = next((i for i, t in enumerate(self.tiers) if t.after_seconds), len(self.tiers))
-        return max(0, zero - 1)
+        return max(0, self._first_deadline - 1)
+
+    @property
+    def breached(self) -> bool:
+        """Did a deadline pass unanswered? An urgent case's first tiers, emailed at once,
+        are not breaches: its first is the next tier's."""
+        return self.tier > self._first_deadline
+
+    @property
+    def _first_deadline(self) -> int:
+        """The index of the first tier with a deadline after opening (all: none)."""
+        return next((i for i, t in enumerate(self.tiers) if t.after_seconds), len(self.tiers))
 
     def sent(self, tier: Tier, repeat: int) -> Case:
         if repeat:

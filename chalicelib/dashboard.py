@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.cases import Case, Status
-from chalicelib.figures import ChannelFigures, breached_deadline, by_channel
+from chalicelib.figures import ChannelFigures, by_channel
 
 DAY_SECONDS = 24 * 3600  # policy time the "last 24 hours" figures cover
 MAX_OPEN = 500
@@ -54,7 +54,7 @@ class Dashboard:
         far = now + timedelta(days=3650)
         queue = sorted(open_cases, key=lambda case: (case.next_deadline or far, case.id))
         breached = sorted(
-            (case for case in recent if breached_deadline(case)),
+            (case for case in recent if case.breached),
             key=lambda case: case.opened_at,
             reverse=True,
         )[:MAX_BREACHED]

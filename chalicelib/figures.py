@@ -40,11 +40,6 @@ class ChannelFigures:
         return self.same_day / self.cases if self.cases else 0.0
 
 
-def breached_deadline(case: Case) -> bool:
-    """Did a deadline pass unanswered (an urgent case's skipped tiers are not breaches)?"""
-    return case.tier > case.skipped_tiers
-
-
 def first_response_seconds(case: Case) -> float | None:
     if case.first_response_at is None:
         return None
@@ -81,7 +76,7 @@ def summarize(channel: str, cases: list[Case]) -> ChannelFigures:
         waiting=sum(case.status is Status.OPEN for case in cases),
         within_sla=sum(answered_within_sla(case) for case in cases),
         same_day=sum(wait <= SAME_DAY_SECONDS for wait in waits),
-        breached=sum(breached_deadline(case) for case in cases),
+        breached=sum(case.breached for case in cases),
         median_seconds=statistics.median(waits) if waits else None,
         p90_seconds=percentile(waits, 0.9),
         escalations_by_tier=dict(sorted(reached.items())),

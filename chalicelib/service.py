@@ -425,6 +425,7 @@ class Escalator:
                 if tier
                 else {"tier": len(case.tiers), "repeat": case.repeats_due + 1}
             )
+            breached_before = case.breached
             try:
                 case = self.store.update(
                     case, case.advanced(), Event(now, "escalated", "timer", detail)
@@ -433,8 +434,8 @@ class Escalator:
                 return EscalationStep(case_id, 0, done=False, timer_round=timer_round)
             if tier is not None:
                 telemetry.escalated(case.post.channel, tier.number)
-                if case.tier == case.skipped_tiers + 1:  # its first deadline, missed
-                    telemetry.sla_breached(case.post.channel)
+            if case.breached and not breached_before:  # its first deadline, missed
+                telemetry.sla_breached(case.post.channel)
         wake = case.next_deadline
         if (owed := case.unsent) is not None:
             held = case.quiet_until(owed[0], now)

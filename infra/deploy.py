@@ -64,7 +64,8 @@ class Deployer:
         body = yaml.safe_dump(template, sort_keys=False).encode()
         key = self._put(bucket, f"escalator/{stage}/template", body, ".yaml")
         template_url = f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
-        state = self._stack_status(stack)
+        described = self._describe(stack)
+        state = described["StackStatus"] if described else None
         stuck = state == "ROLLBACK_COMPLETE" or (state or "").endswith(("_FAILED", "_IN_PROGRESS"))
         if stuck and state != "REVIEW_IN_PROGRESS":
             raise DeployError(
@@ -75,10 +76,11 @@ class Deployer:
         if not exists and "SenderAddress" not in parameters:
             raise DeployError("a first deploy needs the sender address (--sender)")
         given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
-        kept = [  # an update keeps what it is not told (not the template's defaults)
-            {"ParameterKey": k, "UsePreviousValue": True}
+        previous = {p["ParameterKey"] for p in (described or {}).get("Parameters", [])}
+        kept = [  # an update keeps what it is not told (not the template's defaults);
+            {"ParameterKey": k, "UsePreviousValue": True}  # new ones take their defaults
             for k in template.get("Parameters", {})
-            if k not in parameters and exists
+            if k not in parameters and k in previous and exists
         ]
         name = f"escalator-{int(time.time())}"
         self.echo(f"creating change set {name} for stack {stack}")
@@ -166,15 +168,18 @@ class Deployer:
         return key
 
     def _stack_status(self, stack: str) -> str | None:
+        described = self._describe(stack)
+        return described["StackStatus"] if described else None
+
+    def _describe(self, stack: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
         try:
-            described = self.cloudformation.describe_stacks(StackName=stack)
+            return self.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
         except ClientError as error:
             if "does not exist" in str(error):
                 return None
             raise
-        return described["Stacks"][0]["StackStatus"]
 
     def _change_set_ready(self, stack: str, name: str) -> bool:
         """Wait for the change set; False when it holds no changes."""

@@ -182,3 +182,12 @@ def test_emails_held_by_quiet_hours_all_go_out_in_order():
     case = case.sent(*case.unsent)
     assert case.unsent == (case.tiers[1], 0)
     assert case.sent(*case.unsent).unsent is None
+
+
+def test_a_breach_is_a_missed_deadline_not_an_urgent_cases_email_at_once():
+    urgent = open_case("my account was hacked and money was stolen from my card")
+    at_once = urgent.advanced()  # the policy's tier, due at opening
+    assert not urgent.breached and not at_once.breached
+    assert at_once.advanced().breached  # the next tier's deadline passed unanswered
+    normal = open_case("my order is late and nobody answers")
+    assert not normal.breached and normal.advanced().breached

@@ -153,7 +153,11 @@ def test_a_first_deploy_creates_executes_and_follows_a_change_set(aws, packaged)
 
 def test_a_deploy_without_changes_says_so_and_executes_nothing(aws, packaged):
     _, stub, _, _ = aws
-    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    deployed = stack("UPDATE_COMPLETE")  # before VerifySender was a parameter
+    deployed["Stacks"][0]["Parameters"] = [
+        {"ParameterKey": "SenderAddress", "ParameterValue": "esc@acme.com"}
+    ]
+    stub.add_response("describe_stacks", deployed, {"StackName": STACK})
     stub.add_response(
         "create_change_set",
         {"Id": "cs-2"},
@@ -163,9 +167,8 @@ def test_a_deploy_without_changes_says_so_and_executes_nothing(aws, packaged):
             "ChangeSetType": "UPDATE",
             "TemplateURL": ANY,
             "Capabilities": CAPABILITIES,
-            "Parameters": [  # not the template's defaults: what the stack has
+            "Parameters": [  # what the stack has; a new parameter takes its default
                 {"ParameterKey": "SenderAddress", "UsePreviousValue": True},
-                {"ParameterKey": "VerifySender", "UsePreviousValue": True},
             ],
         },
     )
