@@ -17,6 +17,7 @@ test: $(STAMP) chromium
 	TZ=UTC $(BIN)/pytest
 
 bench: $(STAMP)
+	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/triage.py
 	TZ=UTC $(BIN)/python bench/cost.py
