@@ -249,6 +249,12 @@ class Case:
         return self.tier > self._first_deadline
 
     @property
+    def sla_tier(self) -> Tier | None:
+        """The tier whose deadline is the case's SLA: the first with a deadline after
+        opening (an urgent case's at-once tiers are not), or the last; None without tiers."""
+        return self.tiers[min(self._first_deadline, len(self.tiers) - 1)] if self.tiers else None
+
+    @property
     def _first_deadline(self) -> int:
         """The index of the first tier with a deadline after opening (all: none)."""
         return next((i for i, t in enumerate(self.tiers) if t.after_seconds), len(self.tiers))

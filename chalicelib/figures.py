@@ -49,10 +49,9 @@ def first_response_seconds(case: Case) -> float | None:
 def answered_within_sla(case: Case) -> bool:
     """Answered before the first deadline that would escalate it further (an urgent
     case's first tiers are emailed at once: its SLA is the next tier's deadline)."""
-    if case.first_response_at is None or not case.tiers:
+    if case.first_response_at is None or (sla := case.sla_tier) is None:
         return False
-    first = next((t for t in case.tiers if t.after_seconds), case.tiers[-1])
-    return case.first_response_at <= case.deadline(first)
+    return case.first_response_at <= case.deadline(sla)
 
 
 def by_channel(cases: list[Case]) -> list[ChannelFigures]:

@@ -115,9 +115,7 @@ class Deployer:
         """Delete the stack; its table is retained (DeletionPolicy) with its cases, or,
         given a DynamoDB client, deleted after it. The table's name."""
         stack = stack_name(stage)
-        if self._stack_status(stack) is None:
-            raise DeployError(f"there is no stack {stack}")
-        table = self.outputs(stack).get("CasesTableName")
+        table = _outputs(self._existing(stack)).get("CasesTableName")
         self._skip_past_events(stack)
         self.cloudformation.delete_stack(StackName=stack)
         status = self._follow(stack)
@@ -132,11 +130,13 @@ class Deployer:
         """The stack's status and outputs, and how many posts wait in the inbox and its
         dead-letter queue."""
         stack = stack_name(stage)
-        state = self._stack_status(stack)
-        if state is None:
-            raise DeployError(f"there is no stack {stack}")
-        outputs = self.outputs(stack)
-        report: dict[str, Any] = {"stack": stack, "status": state, "outputs": outputs}
+        described = self._existing(stack)
+        outputs = _outputs(described)
+        report: dict[str, Any] = {
+            "stack": stack,
+            "status": described["StackStatus"],
+            "outputs": outputs,
+        }
         for name, output in (("inbox", "InboxQueueUrl"), ("dead_letters", "DeadLetterQueueUrl")):
             if url := outputs.get(output):
                 attributes = sqs.get_queue_attributes(
@@ -146,8 +146,7 @@ class Deployer:
         return report
 
     def outputs(self, stack: str) -> dict[str, str]:
-        described = self.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-        return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        return _outputs(self._existing(stack))
 
     def _bucket_region(self, bucket: str) -> str:
         """The bucket's region, which must be the stack's: Lambda reads code from there."""
@@ -167,9 +166,10 @@ class Deployer:
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
         return key
 
-    def _stack_status(self, stack: str) -> str | None:
-        described = self._describe(stack)
-        return described["StackStatus"] if described else None
+    def _existing(self, stack: str) -> dict[str, Any]:
+        if (described := self._describe(stack)) is None:
+            raise DeployError(f"there is no stack {stack}")
+        return described
 
     def _describe(self, stack: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
@@ -235,6 +235,10 @@ class Deployer:
         """Mark the stack's events so far as seen: earlier deploys' are not this one's."""
         events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
         self._seen_events.update(event["EventId"] for event in events)
+
+
+def _outputs(described: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
 def channel_urls(outputs: dict[str, str]) -> dict[str, str]:

@@ -221,7 +221,6 @@ def test_a_first_deploy_needs_the_sender(aws, packaged):
 
 def test_destroy_deletes_the_stack_and_follows_it_to_the_end(aws):
     _, stub, _, _ = aws
-    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), {"StackName": STACK})
     earlier = ("u1", STACK, "UPDATE_COMPLETE")  # the last deploy's end: not this one's
     stub.add_response("describe_stack_events", events(earlier), None)
@@ -247,7 +246,6 @@ def test_destroy_deletes_the_table_only_when_asked(aws):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", OUTPUTS), None)
     stub.add_response("describe_stack_events", events(), None)
     stub.add_response("delete_stack", {}, None)
@@ -262,7 +260,6 @@ def test_destroy_deletes_the_table_only_when_asked(aws):
 
 def test_a_stack_that_does_not_settle_in_time_is_given_up_on_with_a_pointer(aws):
     _, stub, _, _ = aws
-    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE"), None)
     stub.add_response("describe_stack_events", events(), None)
     stub.add_response("delete_stack", {}, None)
@@ -307,7 +304,6 @@ def test_status_shows_the_stack_its_urls_and_its_queues(aws):
         {"OutputKey": "InboxQueueUrl", "OutputValue": inbox},
         {"OutputKey": "DeadLetterQueueUrl", "OutputValue": dead},
     ]
-    stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs), None)
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs), None)
 
     report = deployer(aws, []).status("test", sqs)
