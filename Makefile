@@ -17,10 +17,7 @@ test: $(STAMP) chromium
 	TZ=UTC $(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/webhooks.py
-	$(BIN)/python bench/triage.py
-	TZ=UTC $(BIN)/python bench/cost.py
+	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,7 +36,7 @@ chromium:
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 asks for pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)

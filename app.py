@@ -1,5 +1,13 @@
 """Escalator's Chalice app: routes and event handlers only; each hands over at once to
-chalicelib (components builds what they need, once per container)."""
+chalicelib (components builds what they need, once per container).
+
+Cold start: every Lambda function imports this module, so it imports only what every
+invocation needs (Chalice, Powertools' Logger and Tracer, boto3 through components).
+Each handler imports what it hands over to in its first lines, and each components
+factory what it builds: a webhook never loads triage, the service, emails or Jinja2,
+nor the escalate step the channels' models. New handlers do the same;
+tests/unit/test_cold_start.py checks it and bench/cold_start.py measures it.
+"""
 
 from functools import partial
 
@@ -8,31 +16,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib import components
-from chalicelib.actions import Action
-from chalicelib.api import (
-    AgentAction,
-    bearer_token_error,
-    case_json,
-    error,
-    incident_json,
-    json_response,
-    parse_action,
-)
-from chalicelib.cases import CaseConflict, CaseNotFound, Status
-from chalicelib.channels import id_set
-from chalicelib.incident_store import IncidentNotFound
-from chalicelib.incidents import IncidentStatus
-from chalicelib.intake import record_batch
-from chalicelib.pages import (
-    action_link,
-    dashboard_page,
-    sign_in,
-    sign_in_page,
-    signed_in,
-)
 from chalicelib.settings import base_url, parameter
 from chalicelib.telemetry import SERVICE
-from chalicelib.webhooks import meta_verify, receive_generic, receive_meta, receive_x, x_crc
 
 INBOX_QUEUE = "escalator-inbox"
 
@@ -64,6 +49,8 @@ for event_type in ("sqs", "scheduled"):  # a warm container forgets the last bat
 
 @app.route("/webhooks/generic", methods=["POST"], content_types=["application/json"])
 def generic_webhook() -> Response:
+    from chalicelib.webhooks import receive_generic
+
     request = app.current_request
     return receive_generic(
         request.raw_body,
@@ -75,12 +62,17 @@ def generic_webhook() -> Response:
 
 @app.route("/webhooks/x", methods=["GET"])
 def x_webhook_check() -> Response:
+    from chalicelib.webhooks import x_crc
+
     params = app.current_request.query_params or {}
     return x_crc(params.get("crc_token"), parameter("ESCALATOR_X_CONSUMER_SECRET"))
 
 
 @app.route("/webhooks/x", methods=["POST"], content_types=["application/json"])
 def x_webhook() -> Response:
+    from chalicelib.channels import id_set
+    from chalicelib.webhooks import receive_x
+
     request = app.current_request
     return receive_x(
         request.raw_body,
@@ -93,6 +85,8 @@ def x_webhook() -> Response:
 
 @app.route("/webhooks/meta", methods=["GET"])
 def meta_webhook_check() -> Response:
+    from chalicelib.webhooks import meta_verify
+
     return meta_verify(
         app.current_request.query_params or {}, parameter("ESCALATOR_META_VERIFY_TOKEN")
     )
@@ -100,6 +94,9 @@ def meta_webhook_check() -> Response:
 
 @app.route("/webhooks/meta", methods=["POST"], content_types=["application/json"])
 def meta_webhook() -> Response:
+    from chalicelib.channels import id_set
+    from chalicelib.webhooks import receive_meta
+
     request = app.current_request
     return receive_meta(
         request.raw_body,
@@ -112,6 +109,8 @@ def meta_webhook() -> Response:
 
 @app.on_sqs_message(queue=INBOX_QUEUE, batch_size=10)
 def record_posts(event):
+    from chalicelib.intake import record_batch
+
     return record_batch(event.to_dict(), components.escalator())
 
 
@@ -119,6 +118,12 @@ def record_posts(event):
 def poll_x_mentions(event):
     poller = components.mentions_poller()
     return [result.__dict__ for result in poller.poll_all()] if poller else []
+
+
+@app.schedule("rate(5 minutes)")
+def reconcile_timers(event):
+    """Open cases left without a running timer get one (see Escalator.reconcile_timers)."""
+    return components.escalator().reconcile_timers()
 
 
 # -- escalation timer ---------------------------------------------------------------------
@@ -133,12 +138,16 @@ def escalate(event, context):
 
 
 def _authorized() -> Response | None:
+    from chalicelib.api import bearer_token_error
+
     return bearer_token_error(app.current_request.headers, parameter("ESCALATOR_API_TOKEN"))
 
 
 @app.route("/status", methods=["GET"])
 def status() -> Response:
     """What clients such as `escalator replay` need to know about this stack."""
+    from chalicelib.api import json_response
+
     if denied := _authorized():
         return denied
     return json_response(200, {"time_scale": components.settings().time_scale})
@@ -146,6 +155,9 @@ def status() -> Response:
 
 @app.route("/cases", methods=["GET"])
 def list_cases() -> Response:
+    from chalicelib.api import case_json, error, json_response
+    from chalicelib.cases import Status
+
     if denied := _authorized():
         return denied
     params = app.current_request.query_params or {}
@@ -169,6 +181,9 @@ def list_cases() -> Response:
 
 @app.route("/cases/{case_id}", methods=["GET"])
 def get_case(case_id: str) -> Response:
+    from chalicelib.api import case_json, error, json_response
+    from chalicelib.cases import CaseNotFound
+
     if denied := _authorized():
         return denied
     try:
@@ -184,6 +199,10 @@ def get_case(case_id: str) -> Response:
     content_types=["application/json"],
 )
 def act_on_case(case_id: str, action: str) -> Response:
+    from chalicelib.actions import Action
+    from chalicelib.api import AgentAction, case_json, error, json_response, parse_action
+    from chalicelib.cases import CaseConflict, CaseNotFound
+
     if denied := _authorized():
         return denied
     escalator = components.escalator()
@@ -211,6 +230,8 @@ def act_on_case(case_id: str, action: str) -> Response:
 
 @app.route("/actions/{token}", methods=["GET"])
 def confirm_email_action(token: str) -> Response:
+    from chalicelib.pages import action_link
+
     return action_link(token, components.action_signer(), components.escalator(), False)
 
 
@@ -220,11 +241,15 @@ def confirm_email_action(token: str) -> Response:
     content_types=["application/x-www-form-urlencoded", "application/json"],
 )
 def email_action(token: str) -> Response:
+    from chalicelib.pages import action_link
+
     return action_link(token, components.action_signer(), components.escalator(), True)
 
 
 @app.route("/", methods=["GET"])
 def dashboard() -> Response:
+    from chalicelib.pages import dashboard_page, sign_in_page, signed_in
+
     request = app.current_request
     if not signed_in(request.headers, parameter("ESCALATOR_API_TOKEN"), components.action_signer()):
         return sign_in_page()
@@ -234,6 +259,8 @@ def dashboard() -> Response:
 
 @app.route("/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def start_session() -> Response:
+    from chalicelib.pages import sign_in
+
     return sign_in(
         app.current_request.raw_body,
         parameter("ESCALATOR_API_TOKEN"),
@@ -244,6 +271,9 @@ def start_session() -> Response:
 
 @app.route("/incidents", methods=["GET"])
 def list_incidents() -> Response:
+    from chalicelib.api import error, incident_json, json_response
+    from chalicelib.incidents import IncidentStatus
+
     if denied := _authorized():
         return denied
     status = (app.current_request.query_params or {}).get("status", IncidentStatus.OPEN)
@@ -255,6 +285,9 @@ def list_incidents() -> Response:
 
 @app.route("/incidents/{incident_id}", methods=["GET"])
 def get_incident(incident_id: str) -> Response:
+    from chalicelib.api import error, incident_json, json_response
+    from chalicelib.incident_store import IncidentNotFound
+
     if denied := _authorized():
         return denied
     try:
@@ -266,6 +299,10 @@ def get_incident(incident_id: str) -> Response:
 
 @app.route("/incidents/{incident_id}/resolve", methods=["POST"], content_types=["application/json"])
 def resolve_incident(incident_id: str) -> Response:
+    from chalicelib.api import AgentAction, error, incident_json, json_response, parse_action
+    from chalicelib.cases import CaseConflict
+    from chalicelib.incident_store import IncidentNotFound
+
     if denied := _authorized():
         return denied
     body = parse_action(app.current_request.raw_body)

@@ -13,12 +13,10 @@ tier 1's email, and one that climbed to the last tier (three emails) before an a
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -28,18 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chalicelib.signatures import sign_hex
+from bench.local_stack import COMPLAINT, running_stack
+from bench.output import section, table
 from infra.local import LocalStack
-from tests.e2e.stack import free_port, make_post
+from tests.e2e.stack import Api, make_post
 
 TIME_SCALE = (
     900.0  # the default X complaint tiers (1 h, 2 h, 4 h) in 4, 8 and 16 s: room to answer in time
 )
-SECRET, TOKEN = "bench-secret", "bench-token"
 PROBE = "X-Bench-Probe"  # marks the bench's own reads of a case
 MEMORY_GB = 256 / 1024  # the dev stage's functions
 PRICES = {  # US East (N. Virginia) list prices, without free tiers
@@ -52,7 +48,6 @@ PRICES = {  # US East (N. Virginia) list prices, without free tiers
     "sqs": 0.40 / 1e6,  # standard queue, per request
     "email": 0.10 / 1000,  # SES
 }
-COMPLAINT = "@brand my order {n} never arrived and nobody answers the phone, useless"
 PRAISE = "@brand thank you so much, the team was brilliant and fixed it in minutes!"
 KINDS = {  # kind: (text, emails before the answer, None: no answer needed)
     "praise (no timer)": (PRAISE, None),
@@ -190,31 +185,21 @@ def capacity(
     return 0, 0
 
 
-def run_case(stack: LocalStack, text: str, emails: int | None) -> tuple[str, int]:
+def run_case(stack: LocalStack, api: Api, text: str, emails: int | None) -> tuple[str, int]:
     """One case from its webhook to its end; its id and its state transitions."""
-    base = stack.base_url
-    body = json.dumps(make_post(text.format(n=uuid.uuid4().hex[:6]))).encode()
-    sent = requests.post(
-        f"{base}/webhooks/generic",
-        data=body,
-        headers={"X-Escalator-Signature": sign_hex(SECRET, body)},
-        timeout=10,
-    )
-    case_id = sent.json()["case_id"]
-    auth = {"Authorization": f"Bearer {TOKEN}"}
-    probe = {**auth, PROBE: "1"}
+    case_id = api.send(make_post(text.format(n=uuid.uuid4().hex[:6]))).json()["case_id"]
 
-    def case() -> dict:
-        return requests.get(f"{base}/cases/{case_id}", headers=probe, timeout=10).json()
+    def case() -> Any:
+        return api.agent("GET", f"/cases/{case_id}", headers={PROBE: "1"})
 
     def until(done: Any, timeout: float = 40) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = requests.get(f"{base}/cases/{case_id}", headers=probe, timeout=10)
+            found = case()
             if found.status_code == 200 and done(found.json()):
                 return found.json()
             time.sleep(0.05)
-        raise TimeoutError(f"case {case_id}: {case()}")
+        raise TimeoutError(f"case {case_id}: {case().text}")
 
     if emails is None:
         until(lambda c: c["status"] != "open")
@@ -222,7 +207,7 @@ def run_case(stack: LocalStack, text: str, emails: int | None) -> tuple[str, int
     kinds = lambda c: [e["kind"] for e in c["events"]]  # noqa: E731
     # answered once its timer runs (and its emails went out): nothing still on its way
     until(lambda c: "timer started" in kinds(c) and kinds(c).count("notified") >= emails)
-    requests.post(f"{base}/cases/{case_id}/respond", json={"by": "bench"}, headers=auth, timeout=10)
+    api.agent("POST", f"/cases/{case_id}/respond", json={"by": "bench"})
     sfn = stack.client("stepfunctions")
     listed = sfn.list_executions(stateMachineArn=stack.env["ESCALATOR_STATE_MACHINE_ARN"])
     timers = [e["executionArn"] for e in listed["executions"] if e["name"].startswith(case_id)]
@@ -254,56 +239,84 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=3, help="cases of each kind")
     arguments = parser.parse_args()
-    os.environ.update(ESCALATOR_API_TOKEN=TOKEN, ESCALATOR_GENERIC_SECRET=SECRET)
     meter = Meter()
-
-    print(f"# Cost per case ({arguments.cases} cases of each kind, one at a time)")
-    print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+    tiers = ", ".join(f"{hours * 3600 / TIME_SCALE:.0f}" for hours in (1, 2)) + " and "
+    section(
+        "Cost per case",
+        __file__,
+        f"""Each kind of case run from its webhook to its end on the local stack,
+        {arguments.cases} of each, one at a time (policy time at {TIME_SCALE:.0f}x, so the
+        tiers come after {tiers}{4 * 3600 / TIME_SCALE:.0f} s; an answer in time comes once
+        the timer runs). Counted: the Lambda handlers' runs (API requests included) and
+        their time, every AWS call they make, DynamoDB's write and read request units
+        (from the items' sizes; transactions count twice), and the state transitions in
+        each timer's execution history. Priced at US East list prices without free
+        tiers: API Gateway REST ${PRICES["api"] * 1e6:.2f} per million, Lambda
+        ${PRICES["lambda_request"] * 1e6:.2f} per million and
+        ${PRICES["lambda_gb_second"]:.10f} per GB-s at {MEMORY_GB * 1024:.0f} MB, Step
+        Functions ${PRICES["transition"] * 1000:.3f} per 1,000 transitions, DynamoDB on
+        demand ${PRICES["wru"] * 1e6:.3f} per million WRU and ${PRICES["rru"] * 1e6:.3f}
+        per million RRU, SQS ${PRICES["sqs"] * 1e6:.2f} per million, SES
+        ${PRICES["email"] * 1000:.2f} per 1,000 emails. The Lambda time of escalated cases
+        includes the escalate step's wait for its exact deadline (the timer wakes up to a
+        second early).""",
     )
     rows = []
-    with LocalStack(port=free_port(), time_scale=TIME_SCALE, api_token=TOKEN) as stack:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        running_stack(TIME_SCALE, Path(folder)) as (stack, api),
+    ):
         meter.attach()  # before the first handler runs and builds its clients
-        run_case(stack, COMPLAINT, 0)  # warm up: first imports, first clients
+        run_case(stack, api, COMPLAINT, 0)  # warm up: first imports, first clients
         meter.take()
         for kind, (text, emails) in KINDS.items():
             per_case = []
             for _ in range(arguments.cases):
-                _, steps = run_case(stack, text, emails)
+                _, steps = run_case(stack, api, text, emails)
                 time.sleep(0.3)  # the last handler's calls land
                 calls, units, invocations, seconds = meter.take()
                 per_case.append((calls, units, invocations, sum(seconds), steps))
             rows.append((kind, per_case))
-    print(
-        "| case | Lambda runs | Lambda time | AWS calls (DynamoDB, SQS, SFN, SES) | DynamoDB "
-        "WRU / RRU | transitions | $ per 1,000 cases |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    mean = statistics.mean
+    summary = []
     for kind, per_case in rows:
-        mean = statistics.mean
         calls = [c for c, *_ in per_case]
         services = [
             mean(sum(n for op, n in c.items() if op.startswith(service)) for c in calls)
             for service in ("dynamodb", "sqs", "stepfunctions", "ses")
         ]
         total = mean(sum(dollars(*case).values()) for case in per_case) * 1000
-        print(
-            f"| {kind} | {mean(sum(i.values()) for _, _, i, _, _ in per_case):.1f} "
-            f"| {mean(s for *_, s, _ in per_case) * 1000:.0f} ms "
-            f"| {' + '.join(f'{n:.1f}' for n in services)} "
-            f"| {mean(u['wru'] for _, u, *_ in per_case):.1f} / "
-            f"{mean(u['rru'] for _, u, *_ in per_case):.1f} "
-            f"| {mean(t for *_, t in per_case):.1f} | ${total:.3f} |"
+        summary.append(
+            [
+                kind,
+                f"{mean(sum(i.values()) for _, _, i, _, _ in per_case):.1f}",
+                f"{mean(s for *_, s, _ in per_case) * 1000:.0f} ms",
+                " + ".join(f"{n:.1f}" for n in services),
+                f"{mean(u['wru'] for _, u, *_ in per_case):.1f} / "
+                f"{mean(u['rru'] for _, u, *_ in per_case):.1f}",
+                f"{mean(t for *_, t in per_case):.1f}",
+                f"${total:.3f}",
+            ]
         )
+    table(
+        [
+            "case",
+            "Lambda runs",
+            "Lambda time",
+            "AWS calls (DynamoDB, SQS, SFN, SES)",
+            "DynamoDB WRU / RRU",
+            "transitions",
+            "$ per 1,000 cases",
+        ],
+        summary,
+    )
     print("\nBy service, $ per 1,000 cases of each kind:\n")
     services = list(dollars(Counter(), Counter(), Counter(), 0, 0))
-    print("| case | " + " | ".join(services) + " |")
-    print("|---" * (len(services) + 1) + "|")
+    by_service = []
     for kind, per_case in rows:
         costs = [dollars(*case) for case in per_case]
-        shares = [statistics.mean(c[s] for c in costs) * 1000 for s in services]
-        print(f"| {kind} | " + " | ".join(f"{share:.4f}" for share in shares) + " |")
+        by_service.append([kind, *(f"{mean(c[s] for c in costs) * 1000:.4f}" for s in services)])
+    table(["case", *services], by_service)
 
 
 if __name__ == "__main__":

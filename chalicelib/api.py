@@ -7,15 +7,17 @@ client sends reaches a 500.
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.cases import Case, Event
-from chalicelib.incidents import Incident
 from chalicelib.posts import describe_error
 from chalicelib.store import iso
+
+if TYPE_CHECKING:  # annotations only (cold start: the webhooks use this module too)
+    from chalicelib.cases import Case, Event
+    from chalicelib.incidents import Incident
 
 MAX_BODY_BYTES = 256 * 1024
 

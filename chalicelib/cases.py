@@ -14,11 +14,14 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.calendars import BusinessCalendar, QuietHours
-from chalicelib.policy import EscalationPolicy
-from chalicelib.posts import Post
-from chalicelib.triage import Triage
+
+if TYPE_CHECKING:  # annotations only: the webhooks need case ids, not the policy (cold start)
+    from chalicelib.policy import EscalationPolicy
+    from chalicelib.posts import Post
+    from chalicelib.triage import Triage
 
 
 class Status(StrEnum):
@@ -380,6 +383,19 @@ class Case:
 
     def started(self, execution_arn: str) -> Case:
         return replace(self, execution_arn=execution_arn)
+
+    @property
+    def needs_timer(self) -> bool:
+        """Should a timer be running for it: open and in its own hands (not paused, not
+        an incident's), with a deadline or an email still to come."""
+        if not self.is_open or self.paused_at or self.incident_id:
+            return False
+        return self.next_deadline is not None or self.unsent is not None
+
+    def rearmed(self) -> Case:
+        """Its timer ended early (failed, aborted, lost): a new round's timer takes over,
+        from where the case stands."""
+        return replace(self, timer_round=self.timer_round + 1, execution_arn=None)
 
     def responded(self, at: datetime, by: str, text: str | None = None) -> Case:
         if self.status is Status.RESOLVED or self.first_response_at is not None:

@@ -1,26 +1,28 @@
 """The composition root: builds the AWS clients, adapters and the service once per
-Lambda container (or local process), from the environment, on first use."""
+Lambda container (or local process), from the environment, on first use.
+
+Cold start: app imports this module in every function, so each factory imports what it
+builds in its own body (as app's handlers do): a function loads only the parts it uses.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools import Logger
 
-from chalicelib.actions import ActionSigner
-from chalicelib.channels import id_set
-from chalicelib.channels.x_poller import MentionsPoller
-from chalicelib.channels.x_replies import XReplier
-from chalicelib.emails import Mailer
-from chalicelib.inbox import Inbox
-from chalicelib.incident_store import IncidentStore
-from chalicelib.policy import load_policy
-from chalicelib.service import Escalator, utc_now
 from chalicelib.settings import Settings, base_url, parameter
-from chalicelib.store import AuthorContacts, CaseStore, Checkpoints
 from chalicelib.telemetry import SERVICE
-from chalicelib.workflow import EscalationWorkflow
+
+if TYPE_CHECKING:
+    from chalicelib.actions import ActionSigner
+    from chalicelib.channels.x_poller import MentionsPoller
+    from chalicelib.channels.x_replies import XReplier
+    from chalicelib.inbox import Inbox
+    from chalicelib.incident_store import IncidentStore
+    from chalicelib.service import Escalator
 
 
 @cache
@@ -30,12 +32,20 @@ def settings() -> Settings:
 
 @cache
 def inbox() -> Inbox:
+    from chalicelib.inbox import Inbox
+
     return Inbox(boto3.client("sqs"), settings().inbox_queue_url)
 
 
 @cache
 def mentions_poller() -> MentionsPoller | None:
     """The X mentions poller, or None (said once) when it has no credentials."""
+    from datetime import UTC, datetime
+
+    from chalicelib.channels import id_set
+    from chalicelib.channels.x_poller import MentionsPoller
+    from chalicelib.store import Checkpoints
+
     token, brands = parameter("ESCALATOR_X_BEARER_TOKEN"), parameter("ESCALATOR_X_BRAND_IDS")
     if not (token and brands):
         Logger(service=SERVICE, child=True).info(
@@ -49,12 +59,18 @@ def mentions_poller() -> MentionsPoller | None:
         checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
         inbox=inbox(),
         brand_ids=id_set(brands),
-        clock=utc_now,
+        clock=partial(datetime.now, UTC),  # not service's utc_now: the poller needs no service
     )
 
 
 @cache
 def escalator() -> Escalator:
+    from chalicelib.emails import Mailer
+    from chalicelib.policy import load_policy
+    from chalicelib.service import Escalator
+    from chalicelib.store import AuthorContacts, CaseStore
+    from chalicelib.workflow import EscalationWorkflow
+
     config = settings()
     dynamodb = boto3.client("dynamodb")
     return Escalator(
@@ -74,17 +90,23 @@ def escalator() -> Escalator:
 
 def action_signer() -> ActionSigner | None:
     """Signs and checks email action links and dashboard sessions, when a key is set."""
+    from chalicelib.actions import ActionSigner
+
     key = parameter("ESCALATOR_ACTION_KEY")
     return ActionSigner(key) if key else None
 
 
 @cache
 def incidents() -> IncidentStore:
+    from chalicelib.incident_store import IncidentStore
+
     return IncidentStore(boto3.client("dynamodb"), settings().table)
 
 
 def x_replier() -> XReplier | None:
     """Replies as the brand's X account, when its user tokens are configured."""
+    from chalicelib.channels.x_replies import XReplier
+
     names = (
         "ESCALATOR_X_API_KEY",
         "ESCALATOR_X_CONSUMER_SECRET",

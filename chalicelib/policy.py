@@ -27,9 +27,9 @@ from pydantic import (
 
 from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
 from chalicelib.posts import ChannelName
+from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.triage import Intent, Priority
 
-DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -39,6 +39,15 @@ def _web_url(value: str) -> str:
     return value
 
 
+def _utc_representable(value: datetime) -> datetime:
+    """Emails and the dashboard show the time in UTC: it must exist there."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("expected a date and time within the years 1 to 9999 in UTC") from None
+    return value
+
+
 ChannelName = Annotated[str, AfterValidator(_channel_name)]
 """A channel's short lowercase name: x, facebook, instagram, or any source's own."""
 
@@ -61,7 +70,7 @@ class Post(BaseModel):
     id: NonEmpty
     channel: ChannelName
     text: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-    created_at: AwareDatetime
+    created_at: Annotated[AwareDatetime, AfterValidator(_utc_representable)]
     url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_url)] | None = None
     conversation_id: NonEmpty | None = None
     in_reply_to: NonEmpty | None = None

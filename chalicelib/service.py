@@ -632,6 +632,42 @@ class Escalator:
             return self._start_timer(case)
         return case
 
+    def reconcile_timers(self) -> list[str]:
+        """The safety net under the timers: every open case that should be escalating
+        (`Case.needs_timer`) and has no running execution gets one: a start a crash lost
+        is made again (under the same name, so never twice), and a timer that ended early
+        (failed, aborted, timed out, gone) is replaced by a new round's. Paused cases and
+        an incident's are left alone. Returns the ids of the cases given a timer."""
+        restarted = []
+        running = self.workflow.running()  # listed once: a describe per case would not scale
+        for case in self.store.each(Status.OPEN):
+            if not case.needs_timer or case.execution_arn in running:
+                continue
+            if case.execution_arn is None:
+                reason, stored = "never started", self._start_timer(case)
+            elif (state := self.workflow.state(case.execution_arn)) != "RUNNING":
+                reason, stored = state.lower(), self._rearm(case, state)
+            else:
+                continue  # started after the listing
+            if stored.execution_arn and stored.execution_arn != case.execution_arn:
+                logger.warning("timer restarted", extra={"case_id": case.id, "reason": reason})
+                telemetry.timer_restarted(reason)
+                restarted.append(case.id)
+        return restarted
+
+    def _rearm(self, case: Case, state: str) -> Case:
+        """Replace a case's ended timer with a new round's, unless the case moved on
+        meanwhile (answered, or another timer took over)."""
+        ended = case.execution_arn
+
+        def rearm(case: Case) -> Change | None:
+            if case.execution_arn != ended or not case.needs_timer:
+                return None
+            event = Event(self.clock(), "timer restarted", "reconciler", {"was": state})
+            return case.rearmed(), [event]
+
+        return self._ensure_timer(self._settle(case, rearm)[1])
+
     def _stop_timer(self, case_id: str, execution_arn: str, cause: str) -> None:
         try:
             self.workflow.stop(execution_arn, cause)

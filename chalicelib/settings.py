@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.policy import DEFAULT_POLICY_PATH
-
+# Here, not in policy (pydantic): settings are read at cold start, the policy on first use.
+DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 SECRET_TTL_SECONDS = 300
 SECRETS = (
     "ESCALATOR_API_TOKEN",

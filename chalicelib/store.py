@@ -25,6 +25,7 @@ writers that race (a response and the escalation timer) never both win.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -343,13 +344,29 @@ class CaseStore(TableAdapter):
         )
         return [_case_from_item(i) for i in items]
 
+    def each(self, status: Status) -> Iterator[Case]:
+        """Every case with this status, oldest first, read a page at a time."""
+        for page in self._pages(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status",
+            ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
+        ):
+            yield from (_case_from_item(item) for item in page)
+
     def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
         items: list[dict] = []
+        for page in self._pages(**query):
+            items.extend(page)
+            if max_items and len(items) >= max_items:
+                return items[:max_items]
+        return items
+
+    def _pages(self, **query: Any) -> Iterator[list[dict]]:
         while True:
             page = self._db.query(TableName=self._table, **query)
-            items.extend(deserialize(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page or (max_items and len(items) >= max_items):
-                return items[:max_items] if max_items else items
+            yield [deserialize(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 

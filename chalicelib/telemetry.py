@@ -42,6 +42,12 @@ def first_response(channel: str, seconds: float) -> None:
     _emit("FirstResponseSeconds", MetricUnit.Seconds, seconds, channel=channel)
 
 
+def timer_restarted(reason: str) -> None:
+    """The reconciler found an open case with no running timer (a start lost, an
+    execution failed, aborted or gone) and started one."""
+    _emit("TimersRestarted", MetricUnit.Count, 1, reason=reason)
+
+
 def webhook_rejected(source: str, reason: str) -> None:
     """A webhook delivery was refused (signature, malformed, too large, not configured)."""
     _emit("WebhookRejections", MetricUnit.Count, 1, source=source, reason=reason)

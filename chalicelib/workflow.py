@@ -32,6 +32,23 @@ class EscalationWorkflow:
             return self.execution_arn(name)
         return response["executionArn"]
 
+    def running(self) -> set[str]:
+        """The ARNs of the timers running now, a thousand to a request."""
+        pages = self._sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self._state_machine_arn,
+            statusFilter="RUNNING",
+            PaginationConfig={"PageSize": 1000},
+        )
+        return {e["executionArn"] for page in pages for e in page["executions"]}
+
+    def state(self, execution_arn: str) -> str:
+        """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or
+        MISSING when Step Functions has no such execution (never started, or purged)."""
+        try:
+            return self._sfn.describe_execution(executionArn=execution_arn)["status"]
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return "MISSING"
+
     def stop(self, execution_arn: str, reason: str) -> None:
         """Stop a case's timer; one that already ended is fine."""
         try:

@@ -79,6 +79,7 @@ class LocalStack:
     sender: str | None = None
     on_event: Callable[[dict[str, Any]], None] | None = None
     on_email: Callable[[Path], None] | None = None
+    schedules: bool = True  # run the scheduled functions on their rates (tests drive them)
 
     base_url: str = field(init=False, default="")
     aws_endpoint: str = field(init=False, default="")
@@ -99,7 +100,8 @@ class LocalStack:
         functions = self._register_functions(app_module)
         self._create_state_machine(template, functions)
         self._start_inbox_poller(app_module)
-        self._start_schedules(app_module)
+        if self.schedules:
+            self._start_schedules(app_module)
         self._start_http(app_module.app)
         if self.on_event:
             self._spawn("events", self._follow_events)
@@ -163,11 +165,14 @@ class LocalStack:
         )
         # Must be set before the state machine is created: it lives in another backend.
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        _remember_backends()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()
         _serialize_dynamodb()
         _item_level_transactions()
         _partition_queries()
+        _parse_definitions_once()
+        _queues_at_scale()
         self._capture_emails()
 
     def _capture_emails(self) -> None:
@@ -509,6 +514,31 @@ class LocalStack:
         self._threads.append(thread)
 
 
+def _remember_backends() -> None:
+    """moto's server finds the service of every request anew, under a lock all requests
+    share: it lists moto's package folder (a stat per service, over a hundred) and tries
+    each service's URL patterns. The answer for a host never changes; it is kept here."""
+    import functools
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    find = getattr(
+        DomainDispatcherApplication.get_backend_for_host,
+        "__wrapped__",
+        DomainDispatcherApplication.get_backend_for_host,
+    )
+
+    @functools.lru_cache(maxsize=256)
+    def backend_for(dispatcher: Any, host: str | None) -> Any:
+        return find(dispatcher, host)
+
+    def get_backend_for_host(dispatcher: Any, host: str | None) -> Any:
+        return backend_for(dispatcher, host)
+
+    get_backend_for_host.__wrapped__ = find  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
 _DYNAMODB_LOCK = threading.Lock()
 
 
@@ -566,6 +596,97 @@ def _partition_queries() -> None:
     partition_items.__wrapped__ = all_items  # type: ignore[attr-defined]
     Table.query = partition_query  # type: ignore[method-assign]
     Table.all_items = partition_items  # type: ignore[method-assign]
+
+
+def _parse_definitions_once() -> None:
+    """moto parses the state machine's ASL anew for every execution, with a pure-Python
+    ANTLR parser: about a quarter of a second of one core per timer started, under the
+    GIL, so a burst of cases queued behind their timers' starts. Step Functions parses a
+    definition once; so does this, and each execution gets a copy of its own."""
+    import copy
+    import functools
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    @functools.lru_cache(maxsize=16)
+    def parsed(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def entrypoint(worker: Any) -> Any:
+        definition = worker._evaluation_details.state_machine_details.definition
+        return copy.deepcopy(parsed(definition))
+
+    ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign]
+
+
+def _queues_at_scale() -> None:
+    """moto's SQS slowed down with its backlog, and could drop a message under load:
+    - it works out all of a queue's attributes whenever it reads one, message counts
+      included (each a pass over the queue's messages, reading the clock twice per
+      message): once per message sent, for ContentBasedDeduplication, and once per
+      message received, for MessageRetentionPeriod. Those two reads leave the counts out
+      (at 0) here; and a pass over the messages reads the clock once.
+    - DeleteMessage rebuilt the message list without the lock that sends append under: a
+      message sent meanwhile could vanish. It takes that lock here."""
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Queue, SQSBackend
+
+    counts = {
+        "approximate_number_of_messages",
+        "approximate_number_of_messages_delayed",
+        "approximate_number_of_messages_not_visible",
+    }
+    uncounted = threading.local()
+
+    class Uncounted:
+        """A queue, as far as its attributes go, with no messages to count."""
+
+        def __init__(self, queue: Any):
+            self.queue = queue
+
+        def __getattr__(self, name: str) -> Any:
+            return 0 if name in counts else getattr(self.queue, name)
+
+    def original(name: str) -> Any:
+        member = Queue.__dict__[name]
+        found = member.fget if isinstance(member, property) else member
+        return getattr(found, "__wrapped__", found)
+
+    attributes, delete = original("attributes"), original("delete_message")
+
+    def queue_attributes(queue: Any) -> dict[str, Any]:
+        return attributes(Uncounted(queue) if getattr(uncounted, "on", False) else queue)
+
+    def messages(queue: Any) -> list[Any]:
+        now = unix_time_millis()
+        return [m for m in queue._messages if m.visible_at < now and now >= m.delayed_until]
+
+    def delete_message(queue: Any, receipt_handle: str) -> None:
+        with queue._messages_lock:
+            delete(queue, receipt_handle)
+
+    def without_counts(method: Callable[..., Any]) -> Callable[..., Any]:
+        method = getattr(method, "__wrapped__", method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            before, uncounted.on = getattr(uncounted, "on", False), True
+            try:
+                return method(*args, **kwargs)
+            finally:
+                uncounted.on = before
+
+        call.__wrapped__ = method  # type: ignore[attr-defined]
+        return call
+
+    queue_attributes.__wrapped__ = attributes  # type: ignore[attr-defined]
+    messages.__wrapped__ = original("messages")  # type: ignore[attr-defined]
+    delete_message.__wrapped__ = delete  # type: ignore[attr-defined]
+    Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]
+    Queue.messages = property(messages)  # type: ignore[method-assign,assignment]
+    Queue.delete_message = delete_message  # type: ignore[method-assign]
+    for name in ("send_message", "is_message_valid_based_on_retention_period"):
+        setattr(SQSBackend, name, without_counts(getattr(SQSBackend, name)))
 
 
 def _item_level_transactions() -> None:

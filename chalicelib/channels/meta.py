@@ -101,7 +101,7 @@ def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
         return delivery
     except ValidationError as error:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None
-    except (ValueError, TypeError, OverflowError) as error:
+    except (ValueError, TypeError, OverflowError, OSError) as error:  # a time out of range
         raise InvalidPost([f"body: {error}"]) from None
 
 

@@ -114,6 +114,7 @@ def _stack(tmp_path_factory: pytest.TempPathFactory):
         outbox=tmp_path_factory.mktemp("outbox"),
         api_token=API_TOKEN,
         generic_secret=GENERIC_SECRET,
+        schedules=False,  # the tests run the poller and the reconciler themselves
     )
     local.start()
     yield local

@@ -12,6 +12,8 @@ import email
 import email.policy
 import json
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +25,7 @@ import requests
 
 from chalicelib.cases import case_id_for
 from chalicelib.signatures import sign_base64, sign_hex
-from infra.local import ACCOUNT, REGION, LocalStack
+from infra.local import ACCOUNT, PROJECT_ROOT, REGION, LocalStack
 
 TIME_SCALE = 3600.0
 API_TOKEN = "test-api-token"
@@ -132,6 +134,20 @@ class Api:
             timeout,
             f"case {case_id}",
         )
+
+
+def run_on_own_stack(module: str, *args: str, timeout: float) -> dict[str, Any]:
+    """Run `python -m module args`, a script that starts a stack of its own (one per
+    process), and return the JSON summary it prints on its last line."""
+    run = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    return json.loads(run.stdout.splitlines()[-1])
 
 
 def wait_for(probe: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
-import subprocess
-import sys
 
 import pytest
 
-from infra.package import PROJECT_ROOT, package
+from infra.package import package
+from tests.e2e.stack import run_on_own_stack
 
 MOTO_LACKS = {  # resource types moto's CloudFormation skips or cannot create
     "AWS::CloudWatch::Alarm",
@@ -30,15 +28,7 @@ MOTO_LACKS = {  # resource types moto's CloudFormation skips or cannot create
 def deployed(tmp_path_factory):
     dist = tmp_path_factory.mktemp("dist")
     package("dev", dist)
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.e2e.deployed", str(dist)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-4000:]
-    return json.loads(run.stdout.splitlines()[-1])
+    return run_on_own_stack("tests.e2e.deployed", str(dist), timeout=300)
 
 
 def test_the_table_queues_functions_and_state_machine_deploy(deployed):
@@ -52,6 +42,7 @@ def test_the_table_queues_functions_and_state_machine_deploy(deployed):
         "RecordPosts": "AWS::Lambda::Function",
         "Escalate": "AWS::Lambda::Function",
         "PollXMentions": "AWS::Lambda::Function",
+        "ReconcileTimers": "AWS::Lambda::Function",
         "RecordPostsRecordPostsSqsEventSource": "AWS::Lambda::EventSourceMapping",
         "EscalationStateMachine": "AWS::StepFunctions::StateMachine",
         "EscalateRole": "AWS::IAM::Role",

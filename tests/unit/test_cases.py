@@ -191,3 +191,25 @@ def test_a_breach_is_a_missed_deadline_not_an_urgent_cases_email_at_once():
     assert at_once.advanced().breached  # the next tier's deadline passed unanswered
     normal = open_case("my order is late and nobody answers")
     assert not normal.breached and normal.advanced().breached
+
+
+def test_a_case_needs_a_timer_while_a_deadline_or_an_email_is_still_to_come():
+    case = open_case()
+    assert case.needs_timer
+    assert not open_case("thank you, you are great").needs_timer  # dismissed
+    assert not case.paused(OPENED).needs_timer
+    assert not case.joined("incident-1").needs_timer
+    assert not case.responded(OPENED, "agent").needs_timer
+    done = case.advanced().advanced().advanced()
+    assert done.needs_timer  # the last tier's email is still owed
+    for tier in done.tiers:
+        done = done.sent(tier, 0)
+    assert not done.needs_timer  # all three tiers told, nothing left to wait for
+
+
+def test_a_rearmed_case_gets_a_new_rounds_timer_with_its_clock_unchanged():
+    case = open_case().advanced().started("arn:old")
+    rearmed = case.rearmed()
+    assert (rearmed.timer_round, rearmed.execution_arn) == (1, None)
+    assert rearmed.timer_name == f"{case.id}-r1"
+    assert (rearmed.tier, rearmed.next_deadline) == (case.tier, case.next_deadline)

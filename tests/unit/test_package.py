@@ -24,6 +24,10 @@ FUNCTIONS = {  # each function's role, and the grants it needs
     ),
     "Escalate": ("EscalateRole", {"UseCasesTable", "SendEmail"}),
     "PollXMentions": ("PollXMentionsRole", {"UseCasesTable", "SendToInbox"}),
+    "ReconcileTimers": (
+        "ReconcileTimersRole",
+        {"UseCasesTable", "ControlTimers", "ListTimers"},
+    ),
 }
 SCOPED_SERVICES = ("dynamodb:", "states:", "sqs:", "ses:")
 
@@ -192,9 +196,14 @@ def test_every_alarm_notifies_the_topic_and_the_sla_alarm_reads_the_apps_metric(
         "EscalateErrorsAlarm",
         "FailedTimersAlarm",
         "SlaBreachesAlarm",
+        "RestartedTimersAlarm",
     }
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
-    breaches = alarms["SlaBreachesAlarm"]
-    assert (breaches["Namespace"], breaches["MetricName"]) == (telemetry.NAMESPACE, "SlaBreaches")
-    assert breaches["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
+    for alarm, metric in (
+        ("SlaBreachesAlarm", "SlaBreaches"),
+        ("RestartedTimersAlarm", "TimersRestarted"),
+    ):
+        watched = alarms[alarm]
+        assert (watched["Namespace"], watched["MetricName"]) == (telemetry.NAMESPACE, metric)
+        assert watched["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
     assert resources["AlarmEmailSubscription"]["Condition"] == "SubscribeAlarmEmail"
