@@ -26,6 +26,7 @@ SCRIPTS = (  # cheap and in-process first, then the local stack's
     "cost.py",
     "escalation_lag.py",
     "throughput.py",
+    "storm.py",
 )
 
 

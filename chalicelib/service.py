@@ -50,6 +50,7 @@ MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
 REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
 SNOOZE_SECONDS = 30 * 60  # policy time a snooze adds
+START_GRACE = timedelta(minutes=2)  # wall time a new case's timer may take to start
 Change = tuple[Case, list[Event]]  # a case as it should become, and the events saying why
 
 
@@ -632,18 +633,22 @@ class Escalator:
             return self._start_timer(case)
         return case
 
-    def reconcile_timers(self) -> list[str]:
+    def reconcile_timers(self, grace: timedelta = START_GRACE) -> list[str]:
         """The safety net under the timers: every open case that should be escalating
         (`Case.needs_timer`) and has no running execution gets one: a start a crash lost
         is made again (under the same name, so never twice), and a timer that ended early
         (failed, aborted, timed out, gone) is replaced by a new round's. Paused cases and
-        an incident's are left alone. Returns the ids of the cases given a timer."""
+        an incident's are left alone, and so are cases opened less than `grace` ago (the
+        consumer may be starting their timer). Returns the ids of the cases given a timer."""
         restarted = []
         running = self.workflow.running()  # listed once: a describe per case would not scale
+        settled_before = self.clock() - grace
         for case in self.store.each(Status.OPEN):
             if not case.needs_timer or case.execution_arn in running:
                 continue
             if case.execution_arn is None:
+                if case.opened_at > settled_before:
+                    continue
                 reason, stored = "never started", self._start_timer(case)
             elif (state := self.workflow.state(case.execution_arn)) != "RUNNING":
                 reason, stored = state.lower(), self._rearm(case, state)
