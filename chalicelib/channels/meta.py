@@ -101,7 +101,9 @@ def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
         return delivery
     except ValidationError as error:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None
-    except (ValueError, TypeError, OverflowError, OSError) as error:  # a time out of range
+    except (OverflowError, OSError):  # a timestamp beyond what a date can hold
+        raise InvalidPost(["body: a date or timestamp out of range"]) from None
+    except (ValueError, TypeError) as error:  # a date or number the platform never sends
         raise InvalidPost([f"body: {error}"]) from None
 
 

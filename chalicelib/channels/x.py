@@ -185,7 +185,9 @@ def parse(payload: Any, brand_ids: frozenset[str]) -> Delivery:
             return delivery
     except ValidationError as error:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None
-    except (ValueError, TypeError, OverflowError, OSError) as error:  # a date X never sends
+    except (OverflowError, OSError):  # a timestamp beyond what a date can hold
+        raise InvalidPost(["body: a date or timestamp out of range"]) from None
+    except (ValueError, TypeError) as error:  # a date or number the platform never sends
         raise InvalidPost([f"body: {error}"]) from None
     return Delivery(ignored=["not an X Activity or Account Activity payload"])
 

@@ -534,15 +534,20 @@ def messenger_at(timestamp: int) -> Delivery:
 
 
 UTC_RANGE = "created_at: expected a date and time within the years 1 to 9999 in UTC"
+TIMESTAMP_RANGE = "body: a date or timestamp out of range"
 # Found by this suite: the first two were a 500; the others were accepted, and then
 # broke every escalation email of their case (the time is shown in UTC).
 OUT_OF_RANGE_TIMES = {
     "an X DM's created_timestamp past time_t": (
         "x",
         lambda: x_dm_at("99999999999999999999"),
-        "body: ",
+        TIMESTAMP_RANGE,
     ),
-    "a Messenger timestamp past time_t": ("meta", lambda: messenger_at(10**20), "body: "),
+    "a Messenger timestamp past time_t": (
+        "meta",
+        lambda: messenger_at(10**20),
+        TIMESTAMP_RANGE,
+    ),
     "a generic post before year 1 in UTC": (
         "generic",
         lambda: generic_delivery(created_at="0001-01-01T00:00:00+14:00"),
