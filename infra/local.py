@@ -628,7 +628,11 @@ def _queues_at_scale() -> None:
       message received, for MessageRetentionPeriod. Those two reads leave the counts out
       (at 0) here; and a pass over the messages reads the clock once.
     - DeleteMessage rebuilt the message list without the lock that sends append under: a
-      message sent meanwhile could vanish. It takes that lock here."""
+      message sent meanwhile could vanish. It takes that lock here.
+    - Two ReceiveMessage calls at once could both take the same visible message (each
+      checks, then marks it received): the pollers processed one post twice. Here each
+      look at a queue is taken in turn, as SQS hands a message to one receiver, and a
+      long poll looks again every 50 ms outside that turn."""
     from moto.core.utils import unix_time_millis
     from moto.sqs.models import Queue, SQSBackend
 
@@ -687,6 +691,24 @@ def _queues_at_scale() -> None:
     Queue.delete_message = delete_message  # type: ignore[method-assign]
     for name in ("send_message", "is_message_valid_based_on_retention_period"):
         setattr(SQSBackend, name, without_counts(getattr(SQSBackend, name)))
+
+    receive = getattr(SQSBackend.receive_message, "__wrapped__", SQSBackend.receive_message)
+    receiving: dict[str, threading.Lock] = {}
+
+    def receive_message(
+        backend: Any, queue_name: str, count: int, wait_seconds: int, *args: Any, **kwargs: Any
+    ) -> Any:
+        turn = receiving.setdefault(queue_name, threading.Lock())
+        until = time.monotonic() + (wait_seconds or 0)
+        while True:
+            with turn:
+                received = receive(backend, queue_name, count, 0, *args, **kwargs)
+            if received or time.monotonic() >= until:
+                return received
+            time.sleep(0.05)
+
+    receive_message.__wrapped__ = receive  # type: ignore[attr-defined]
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def _item_level_transactions() -> None:

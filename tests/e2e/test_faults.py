@@ -137,9 +137,11 @@ def test_the_reconciler_starts_a_timer_whose_start_was_lost(api, stack):
     post = make_post(COMPLAINT)
     case_id = case_of(post)
 
-    with start_execution_throttled(lambda body: case_id in body, 1000):
+    with start_execution_throttled(lambda body: case_id in body, 1000) as fault:
         assert api.send(post).status_code == 202
-        api.wait_for_case(case_id)  # recorded, but every start was refused
+        api.wait_for_case(case_id)  # recorded, but every start was refused:
+        wait_for(lambda: fault.hits >= 5, 60, "the consumer to give up on the start")
+        time.sleep(0.5)  # and fail the record (SQS delivers it again in 3 minutes)
         assert executions(stack, case_id) == []
 
     assert case_id not in reconcile()  # just opened: its start may be under way
