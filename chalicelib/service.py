@@ -639,26 +639,37 @@ class Escalator:
         is made again (under the same name, so never twice), and a timer that ended early
         (failed, aborted, timed out, gone) is replaced by a new round's. Paused cases and
         an incident's are left alone, and so are cases opened less than `grace` ago (the
-        consumer may be starting their timer). Returns the ids of the cases given a timer."""
+        consumer may be starting their timer). One case that fails is logged and left to
+        the next run; the others go on. Returns the ids of the cases given a timer."""
         restarted = []
         running = self.workflow.running()  # listed once: a describe per case would not scale
         settled_before = self.clock() - grace
         for case in self.store.each(Status.OPEN):
             if not case.needs_timer or case.execution_arn in running:
                 continue
-            if case.execution_arn is None:
-                if case.opened_at > settled_before:
-                    continue
-                reason, stored = "never started", self._start_timer(case)
-            elif (state := self.workflow.state(case.execution_arn)) != "RUNNING":
-                reason, stored = state.lower(), self._rearm(case, state)
-            else:
-                continue  # started after the listing
-            if stored.execution_arn and stored.execution_arn != case.execution_arn:
+            if case.execution_arn is None and case.opened_at > settled_before:
+                continue
+            try:
+                reason = self._reconcile(case)
+            except Exception:
+                logger.exception("timer not restarted", extra={"case_id": case.id})
+                continue
+            if reason is not None:
                 logger.warning("timer restarted", extra={"case_id": case.id, "reason": reason})
                 telemetry.timer_restarted(reason)
                 restarted.append(case.id)
         return restarted
+
+    def _reconcile(self, case: Case) -> str | None:
+        """Give a case without a running timer its timer; returns why it had none, or
+        None if it turned out to have one after all."""
+        if case.execution_arn is None:
+            reason, stored = "never started", self._start_timer(case)
+        elif (state := self.workflow.state(case.execution_arn)) != "RUNNING":
+            reason, stored = state.lower(), self._rearm(case, state)
+        else:
+            return None  # started after the listing
+        return reason if stored.execution_arn not in (None, case.execution_arn) else None
 
     def _rearm(self, case: Case, state: str) -> Case:
         """Replace a case's ended timer with a new round's, unless the case moved on

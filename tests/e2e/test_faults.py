@@ -30,6 +30,7 @@ from tests.e2e.stack import case_of, executions, sent_emails, table_items, wait_
 from tests.e2e.stack import make_post as any_post
 
 COMPLAINT = "@brand my parcel never arrived and nobody replies to my emails. Useless."
+QUESTION = "@brand what time does the Leeds store open on Sundays?"
 SLOW = "dashboard"  # the tests' policy for this channel: one tier, 100 policy hours away
 CASES: list[str] = []  # the cases these tests open
 
@@ -133,24 +134,29 @@ def test_a_record_whose_timer_failed_to_start_is_redelivered_and_finished(stack)
     assert_one_case_that_escalates(stack, case_id)
 
 
-def test_the_reconciler_starts_a_timer_whose_start_was_lost(api, stack):
-    post = make_post(COMPLAINT)
-    case_id = case_of(post)
+def test_the_reconciler_starts_timers_whose_start_was_lost(api, stack):
+    """Two cases whose every start was refused: the reconciler starts both, and one it
+    cannot start (Step Functions still refusing) holds up neither the other nor the next run."""
+    posts = [make_post(COMPLAINT), make_post(QUESTION)]
+    first, second = (case_of(post) for post in posts)
 
-    with start_execution_throttled(lambda body: case_id in body, 1000) as fault:
-        assert api.send(post).status_code == 202
-        api.wait_for_case(case_id)  # recorded, but every start was refused:
-        wait_for(lambda: fault.hits >= 5, 60, "the consumer to give up on the start")
-        time.sleep(0.5)  # and fail the record (SQS delivers it again in 3 minutes)
-        assert executions(stack, case_id) == []
+    with start_execution_throttled(lambda body: first in body or second in body, 1000) as fault:
+        for post in posts:
+            assert api.send(post).status_code == 202
+            api.wait_for_case(case_of(post))  # recorded, but every start was refused:
+        wait_for(lambda: fault.hits >= 10, 60, "the consumer to give up on both starts")
+        time.sleep(0.5)  # and fail the records (SQS delivers them again in 3 minutes)
+        assert executions(stack, first) == executions(stack, second) == []
 
-    assert case_id not in reconcile()  # just opened: its start may be under way
-    restarted = reconcile_without_grace()
+    assert not {first, second} & set(reconcile())  # just opened: starts may be under way
+    with start_execution_throttled(lambda body: first in body, 1000):
+        restarted = reconcile_without_grace()
+    assert second in restarted and first not in restarted
+    assert first in reconcile_without_grace()
 
-    assert case_id in restarted
-    assert running_timer(stack, case_id)
-    assert wait_for(lambda: all_tiers_emailed(case_id), 15, "three tiers") == Counter("123")
-    assert case_id not in reconcile()  # it has its timer now
+    assert running_timer(stack, first) and running_timer(stack, second)
+    assert wait_for(lambda: all_tiers_emailed(first), 15, "three tiers") == Counter("123")
+    assert not {first, second} & set(reconcile_without_grace())  # they have their timers
 
 
 def test_the_reconciler_replaces_a_timer_that_was_aborted(api, stack):
