@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
 
 from bench.output import percentiles, section, table
-from bench.sample import SAMPLE, customer_posts
 from chalicelib.cases import Case, Event
 from chalicelib.policy import load_policy
 from chalicelib.posts import Post
@@ -35,6 +34,7 @@ from chalicelib.store import AuthorContacts, CaseStore
 from chalicelib.triage import triage
 from chalicelib.workflow import EscalationWorkflow
 from infra.replay import read_conversations, tagged
+from tests.e2e.stack import SAMPLE, customer_posts
 
 MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:escalator-bench"
 

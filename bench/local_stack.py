@@ -2,9 +2,9 @@
 the tests' secrets (so `tests.e2e.stack.Api` signs and authorises) and a policy of the
 bench's choosing.
 
-Storms off, mostly: a bench sends hundreds of posts alike within minutes of policy time,
-which the default policy rightly takes for a storm (one incident, one email), and then
-there is no per-case work left to time."""
+Storms off, mostly (`tests.e2e.stack.without_storms`): a bench sends hundreds of posts
+alike within minutes of policy time, which the default policy rightly takes for a storm
+(one incident, one email), and then there is no per-case work left to time."""
 
 from __future__ import annotations
 
@@ -13,23 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from chalicelib.policy import load_policy
-from chalicelib.settings import DEFAULT_POLICY_PATH
 from infra.local import LocalStack
 from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, Api, free_port
 
 # A normal-priority complaint on X: the default X complaint tiers, 1 h, 2 h and 4 h.
 COMPLAINT = "@brand my order {n} never arrived and nobody answers the phone, useless"
-
-
-def without_storms(folder: Path) -> Path:
-    """The default policy without its [storms] table, written into `folder`."""
-    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    path = folder / "policy-without-storms.toml"
-    path.write_text(text.partition("\n[storms]")[0] + "\n", encoding="utf-8")
-    if load_policy(path).storms is not None:  # [storms] was not the file's last table
-        raise RuntimeError(f"{DEFAULT_POLICY_PATH}: cannot leave out its [storms]")
-    return path
 
 
 @contextlib.contextmanager

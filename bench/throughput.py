@@ -21,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.local_stack import inbox_drained, running_stack, without_storms
+from bench.local_stack import inbox_drained, running_stack
 from bench.output import section, table
-from bench.sample import SAMPLE, customer_posts
 from infra.local import SQS_POLLERS, LocalStack
 from infra.replay import read_conversations
-from tests.e2e.stack import Api, case_of, make_post
+from tests.e2e.stack import SAMPLE, Api, case_of, customer_posts, make_post, without_storms
 
 WARM_UP = 20  # posts through the whole pipeline before timing: first imports, clients
 

@@ -19,15 +19,22 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from chalicelib.cases import case_id_for
+from chalicelib.policy import load_policy
+from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.signatures import sign_base64, sign_hex
 from infra.local import ACCOUNT, PROJECT_ROOT, REGION, LocalStack
+from infra.replay import Conversation
 
 TIME_SCALE = 3600.0
+# The Customer Support on Twitter sample, read from the shared data folder beside the
+# repository (never copied into it).
+SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "twcs_sample.csv"
 API_TOKEN = "test-api-token"
 GENERIC_SECRET = "test-generic-secret"
 X_SECRET = "test-x-consumer-secret"
@@ -201,3 +208,19 @@ def table_items(stack: LocalStack, partition: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": partition}},
         ConsistentRead=True,
     )["Items"]
+
+
+def customer_posts(conversations: list[Conversation]) -> list[dict[str, Any]]:
+    """The customers' posts (generic webhook bodies), leaving out the brands' replies."""
+    return [post for c in conversations for post in c.posts if not post.get("from_brand")]
+
+
+def without_storms(folder: Path) -> Path:
+    """The default policy without its [storms] table, written into `folder`: hundreds of
+    posts alike within minutes are rightly a storm, and then no case has work of its own."""
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    path = folder / "policy-without-storms.toml"
+    path.write_text(text.partition("\n[storms]")[0] + "\n", encoding="utf-8")
+    if load_policy(path).storms is not None:  # [storms] was not the file's last table
+        raise RuntimeError(f"{DEFAULT_POLICY_PATH}: cannot leave out its [storms]")
+    return path

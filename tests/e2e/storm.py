@@ -34,7 +34,6 @@ item at each write, and serialises every answer) and in the in-process HTTP hops
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -52,24 +51,26 @@ from typing import Any
 import requests
 
 from chalicelib.cases import case_id_for
-from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.signatures import sign_base64, sign_hex
 from infra.local import LocalStack
+from infra.replay import read_conversations
 from tests.e2e.stack import (
     API_TOKEN,
     CHANNEL_SETTINGS,
     GENERIC_SECRET,
     META_SECRET,
+    SAMPLE,
     X_SECRET,
     Api,
+    customer_posts,
     free_port,
     make_post,
     wait_for,
+    without_storms,
 )
 from tests.e2e.test_meta_webhook import page_comment
 from tests.e2e.test_x_webhook import account_activity, v1_tweet
 
-DATA = Path("/work/shared/data/twcs_sample.csv")
 SEED = 8
 CLIENTS = 8  # concurrent senders
 SHARES = {"duplicate": 0.20, "signature": 0.05, "malformed": 0.05}  # the rest: genuine
@@ -92,11 +93,6 @@ class Delivery:
     order: float = 0.0
     status: int | None = None
     reply: Any = None
-
-
-def customer_texts() -> list[str]:
-    with DATA.open(encoding="utf-8", newline="") as data:
-        return [row["text"] for row in csv.DictReader(data) if row["inbound"] == "True"]
 
 
 def genuine(source: str, text: str, rng: random.Random) -> Delivery:
@@ -166,7 +162,7 @@ def malformed(delivery: Delivery, rng: random.Random) -> Delivery:
 def storm(total: int, rng: random.Random) -> list[Delivery]:
     """The deliveries in the order they are sent. A duplicate follows its original:
     a third of them right behind it (in flight together), the rest any time later."""
-    texts = customer_texts()
+    texts = [post["text"] for post in customer_posts(read_conversations(SAMPLE))]
     counts = {kind: round(total * share) for kind, share in SHARES.items()}
     firsts = total - counts["duplicate"]
     kinds = ["signature"] * counts["signature"] + ["malformed"] * counts["malformed"]
@@ -256,14 +252,6 @@ def drained(stack: LocalStack) -> Callable[[], dict[str, int]]:
         }
 
     return held
-
-
-def without_storms(folder: Path) -> Path:
-    """The default policy less its [storms] table."""
-    default = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    path = folder / "policy.toml"
-    path.write_text(default[: default.index("\n[storms]")] + "\n", encoding="utf-8")
-    return path
 
 
 def table(stack: LocalStack) -> list[dict[str, Any]]:

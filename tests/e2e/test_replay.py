@@ -7,15 +7,13 @@ import csv
 import json
 import statistics
 from datetime import datetime
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from chalicelib.policy import load_policy
 from infra.cli import main
-from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, TIME_SCALE
+from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, SAMPLE, TIME_SCALE
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "twcs_sample.csv"
 TOLERANCE = 0.3 * TIME_SCALE  # policy seconds: posts leave on time to a few tens of ms
 
 
