@@ -121,6 +121,14 @@ def poll_x_mentions(event):
 
 
 @app.schedule("rate(5 minutes)")
+def listen_on_x(event):
+    """Brand listening: posts that name the brand without writing to it (policy's
+    `[listening]`), found by X's recent search."""
+    listener = components.brand_listener()
+    return listener.listen().as_output() if listener else {}
+
+
+@app.schedule("rate(5 minutes)")
 def reconcile_timers(event):
     """Open cases left without a running timer get one (see Escalator.reconcile_timers)."""
     return components.escalator().reconcile_timers()
@@ -200,8 +208,15 @@ def get_case(case_id: str) -> Response:
 )
 def act_on_case(case_id: str, action: str) -> Response:
     from chalicelib.actions import Action
-    from chalicelib.api import AgentAction, case_json, error, json_response, parse_action
-    from chalicelib.cases import CaseConflict, CaseNotFound
+    from chalicelib.api import (
+        AgentAction,
+        MoveAction,
+        case_json,
+        error,
+        json_response,
+        parse_action,
+    )
+    from chalicelib.cases import CaseConflict, CaseNotFound, UnknownTeam
 
     if denied := _authorized():
         return denied
@@ -209,19 +224,24 @@ def act_on_case(case_id: str, action: str) -> Response:
     actions = {
         "respond": escalator.respond,
         "pause": escalator.pause,
-        **{str(a): partial(escalator.take, action=a) for a in Action},
+        **{str(a): partial(escalator.take, action=a) for a in Action if a is not Action.MOVE},
+        "move": escalator.move,
     }
     if action not in actions:
         return error(404, f"no action {action!r}; try {', '.join(actions)}")
-    body = parse_action(app.current_request.raw_body)
+    body = parse_action(
+        app.current_request.raw_body, MoveAction if action == "move" else AgentAction
+    )
     if not isinstance(body, AgentAction):
         return body
     try:
-        case = actions[action](case_id, by=body.by)
+        case = actions[action](case_id, **body.model_dump())
     except CaseNotFound as missing:
         return error(404, str(missing))
     except CaseConflict as conflict:
         return error(409, str(conflict))
+    except UnknownTeam as unknown:
+        return error(400, str(unknown))
     return json_response(200, case_json(case))
 
 

@@ -70,6 +70,12 @@ FUNCTIONS = {  # Lambda function (what its first call uses): modules imported af
         "chalicelib.store",
         "tweepy",
     ),
+    "ListenOnX (scheduled: tweepy, the policy)": (
+        "chalicelib.channels.x_listener",
+        "chalicelib.policy",
+        "chalicelib.store",
+        "tweepy",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ class Action(StrEnum):
     SNOOZE = "snooze"  # everything that is still to come, 30 minutes later
     ESCALATE = "escalate"  # the next tier is told now
     RESOLVE = "resolve"  # done
+    MOVE = "move"  # another team's: its tiers email that team's people from now on
 
     @property
     def label(self) -> str:
@@ -42,7 +43,13 @@ ACTION_LABELS = {
     Action.SNOOZE: "Snooze 30 min",
     Action.ESCALATE: "Escalate now",
     Action.RESOLVE: "Resolve",
+    Action.MOVE: "Move to",
 }
+
+
+def button_label(action: Action, team: str | None = None) -> str:
+    """What a link's button says: `Resolve`, `Move to billing`."""
+    return f"{action.label} {team}" if team else action.label
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,10 @@ class ActionToken:
     action: Action
     recipient: str
     nonce: str
+    team: str | None = None  # where a move hands the case
 
     def as_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "c": self.case_id,
             "o": self.opening,
             "t": self.tier,
@@ -65,6 +73,11 @@ class ActionToken:
             "r": self.recipient,
             "n": self.nonce,
         }
+        return payload | ({"m": self.team} if self.team else {})
+
+    @property
+    def label(self) -> str:
+        return button_label(self.action, self.team)
 
     @classmethod
     def from_payload(cls, payload: Any) -> ActionToken:
@@ -76,6 +89,7 @@ class ActionToken:
                 action=Action(payload["a"]),
                 recipient=str(payload["r"]),
                 nonce=str(payload["n"]),
+                team=str(payload["m"]) if "m" in payload else None,
             )
         except (TypeError, KeyError, ValueError):
             raise InvalidToken("this link is not one Escalator made") from None
@@ -111,8 +125,16 @@ class ActionSigner:
         self._sessions = URLSafeTimedSerializer(key, salt="escalator.session", signer=signer)
         self._nonce = nonce
 
-    def token(self, case_id: str, opening: int, tier: int, action: Action, recipient: str) -> str:
-        grant = ActionToken(case_id, opening, tier, action, recipient, self._nonce())
+    def token(
+        self,
+        case_id: str,
+        opening: int,
+        tier: int,
+        action: Action,
+        recipient: str,
+        team: str | None = None,
+    ) -> str:
+        grant = ActionToken(case_id, opening, tier, action, recipient, self._nonce(), team)
         return self._actions.dumps(grant.as_payload())
 
     def verify(self, token: str) -> ActionToken:

@@ -67,6 +67,9 @@ def case_json(case: Case, events: list[Event] | None = None) -> dict[str, Any]:
         "complaint_score": case.complaint_score,
         "incident_id": case.incident_id,
         "policy": case.policy_name,
+        "topic": case.topic,
+        "team": case.team,
+        "addressed_to_us": case.post.addressed_to_us,
         "tier": case.tier,
         "tiers": len(case.tiers),
         "opened_at": iso(case.opened_at),
@@ -110,10 +113,16 @@ class AgentAction(BaseModel):
     by: str = Field(default="agent", min_length=1, max_length=128)
 
 
+class MoveAction(AgentAction):
+    """The body of POST /cases/{id}/move: the team to hand the case to."""
+
+    team: str = Field(min_length=1, max_length=64)
+
+
 def parse_action(body: bytes | None, model: type[AgentAction] = AgentAction) -> Any:
     """The action's body as `model`, or the 4xx response to return."""
     if not body or not body.strip():
-        return model()
+        body = b"{}"
     if len(body) > MAX_BODY_BYTES:
         return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
     try:

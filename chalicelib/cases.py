@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from chalicelib.calendars import BusinessCalendar, QuietHours
 
 if TYPE_CHECKING:  # annotations only: the webhooks need case ids, not the policy (cold start)
-    from chalicelib.policy import EscalationPolicy
+    from chalicelib.policy import EscalationPolicy, TierSpec
     from chalicelib.posts import Post
     from chalicelib.triage import Triage
 
@@ -87,6 +87,8 @@ class Case:
     tiers: tuple[Tier, ...]
     opened_at: datetime
     time_scale: float = 1.0
+    topic: str = "other"  # what triage found it is about (chalicelib.topics)
+    team: str | None = None  # whose members its tiers email, if the policy has teams
     status: Status = Status.OPEN
     tier: int = 0  # highest tier whose deadline passed unanswered
     notified_tier: int = 0  # highest tier whose email went out
@@ -128,12 +130,7 @@ class Case:
         start = policy.urgent_starts_at if triage.priority == "urgent" else None
         head_start = policy.tiers[start - 1].after if start else 0
         tiers = tuple(
-            Tier(
-                number,
-                max(0, spec.after - head_start),
-                tuple(spec.notify),
-                QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None,
-            )
+            Tier(number, max(0, spec.after - head_start), *_people(spec))
             for number, spec in enumerate(policy.tiers, start=1)
         )
         skipped = start - 1 if start else 0  # urgent: earlier tiers passed over, unemailed
@@ -147,6 +144,8 @@ class Case:
             tiers=tiers if needs_workflow else (),
             opened_at=now,
             time_scale=time_scale,
+            topic=triage.topic,
+            team=policy.team,
             status=Status.OPEN if needs_workflow else Status.DISMISSED,
             tier=skipped if needs_workflow else 0,
             notified_tier=skipped if needs_workflow else 0,
@@ -378,6 +377,21 @@ class Case:
         """The execution's name: one per case and round, so a restarted timer is new."""
         return self.id if self.timer_round == 0 else f"{self.id}-r{self.timer_round}"
 
+    def moved(self, team: str, policy: EscalationPolicy) -> Case:
+        """Handed to another team (`policy`: the case's policy staffed by it): its tiers
+        email that team's people from now on; deadlines, and the emails sent, stay."""
+        if self.status in (Status.RESOLVED, Status.DISMISSED):
+            raise CaseConflict(self.id, f"case is {self.status}: nothing to move")
+        if team == self.team:
+            raise CaseConflict(self.id, f"case is with team {team} already")
+
+        def restaffed(tier: Tier) -> Tier:
+            notify, quiet_hours = _people(policy.tiers[min(tier.number, len(policy.tiers)) - 1])
+            return replace(tier, notify=notify, quiet_hours=quiet_hours)
+
+        tiers = tuple(map(restaffed, self.tiers)) if policy.tiers else self.tiers
+        return replace(self, team=team, tiers=tiers)
+
     def joined(self, incident_id: str) -> Case:
         return replace(self, incident_id=incident_id)
 
@@ -421,6 +435,12 @@ class Case:
         return replace(self, status=Status.RESOLVED, resolved_at=at, resolved_by=by)
 
 
+def _people(spec: TierSpec) -> tuple[tuple[str, ...], QuietHours | None]:
+    """Who a tier of the policy emails, and their quiet hours."""
+    quiet = QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None
+    return tuple(spec.notify or ()), quiet
+
+
 class CaseNotFound(LookupError):
     def __init__(self, case_id: str):
         super().__init__(f"no case with id {case_id!r}")
@@ -433,6 +453,14 @@ class CaseConflict(RuntimeError):
     def __init__(self, case_id: str, reason: str):
         super().__init__(f"case {case_id}: {reason}")
         self.case_id = case_id
+
+
+class UnknownTeam(LookupError):
+    """A move to a team the policy file does not have."""
+
+    def __init__(self, team: str | None, teams: list[str]):
+        known = ", ".join(teams) or "none: the policy has no [teams]"
+        super().__init__(f"no team {team!r} (teams: {known})")
 
 
 class ConcurrentChange(CaseConflict):

@@ -18,6 +18,7 @@ from chalicelib.telemetry import SERVICE
 
 if TYPE_CHECKING:
     from chalicelib.actions import ActionSigner
+    from chalicelib.channels.x_listener import BrandListener
     from chalicelib.channels.x_poller import MentionsPoller
     from chalicelib.channels.x_replies import XReplier
     from chalicelib.inbox import Inbox
@@ -60,6 +61,40 @@ def mentions_poller() -> MentionsPoller | None:
         inbox=inbox(),
         brand_ids=id_set(brands),
         clock=partial(datetime.now, UTC),  # not service's utc_now: the poller needs no service
+    )
+
+
+@cache
+def brand_listener() -> BrandListener | None:
+    """X brand listening, or None (said once) without credentials or the policy's
+    `[listening]`; raises QueryTooLong when its terms make too long a search."""
+    from datetime import UTC, datetime
+
+    from chalicelib.channels import id_set
+    from chalicelib.channels.x_listener import BrandListener
+    from chalicelib.policy import load_policy
+    from chalicelib.store import Checkpoints
+
+    token, brands = (
+        parameter("ESCALATOR_X_BEARER_TOKEN"),
+        id_set(parameter("ESCALATOR_X_BRAND_IDS")),
+    )
+    listening = load_policy(settings().policy_path).listening if token and brands else None
+    if not listening:
+        Logger(service=SERVICE, child=True).info(
+            "X brand listening is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS, "
+            "and [listening] in the policy"
+        )
+        return None
+    import tweepy
+
+    return BrandListener(
+        client=tweepy.Client(bearer_token=token, wait_on_rate_limit=False),
+        checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
+        inbox=inbox(),
+        brand_ids=brands,
+        listening=listening,
+        clock=partial(datetime.now, UTC),
     )
 
 

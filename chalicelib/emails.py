@@ -4,12 +4,13 @@ so that each carries action links signed for its recipient."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from chalicelib.actions import Action, ActionSigner
+from chalicelib.actions import Action, ActionSigner, button_label
 from chalicelib.cases import Case, Event, Tier
 from chalicelib.incidents import Incident
 from chalicelib.policy import format_duration
@@ -57,23 +58,32 @@ def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
 
 
 def action_links(
-    signer: ActionSigner, base_url: str, case: Case, tier: Tier, recipient: str
-) -> list[tuple[Action, str]]:
-    """The email's one-click links, signed for its recipient. Snooze and escalate only
-    while the case is at this email's tier (quiet hours can send an older tier's email
-    late), and escalate only when a tier is left to escalate to."""
+    signer: ActionSigner,
+    base_url: str,
+    case: Case,
+    tier: Tier,
+    recipient: str,
+    teams: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """The email's one-click links (label, URL), signed for its recipient. Snooze and
+    escalate only while the case is at this email's tier (quiet hours can send an older
+    tier's email late), and escalate only when a tier is left to escalate to; one move
+    link per team the case is not with."""
     current = tier.number == case.tier
     offered = [
-        action
+        (action, None)
         for action in Action
         if (action is not Action.SNOOZE or current)
         and (action is not Action.ESCALATE or (current and case.next_tier is not None))
+        and action is not Action.MOVE
     ]
-    sign = signer.token
-    return [
-        (a, f"{base_url}/actions/{sign(case.id, case.opening, tier.number, a, recipient)}")
-        for a in offered
-    ]
+    offered += [(Action.MOVE, team) for team in teams if team != case.team]
+
+    def link(action: Action, team: str | None) -> tuple[str, str]:
+        token = signer.token(case.id, case.opening, tier.number, action, recipient, team)
+        return button_label(action, team), f"{base_url}/actions/{token}"
+
+    return [link(action, team) for action, team in offered]
 
 
 def _timeline_entry(event: Event) -> str:
@@ -94,9 +104,11 @@ def escalation_emails(
     sender: str,
     base_url: str,
     signer: ActionSigner | None,
+    teams: Sequence[str] = (),
 ) -> list[EmailMessage]:
     """The emails for one tier of one case (or its `repeat`-th reminder): one per
-    recipient, each with action links of its own when a signer is given."""
+    recipient, each with action links of its own when a signer is given (a move link
+    for each of `teams`, the policy's, but the case's own)."""
     base = base_url.rstrip("/")
     waited = case.policy_time_since_opened(now).total_seconds()
     following = case.next_deadline
@@ -123,14 +135,15 @@ def escalation_emails(
     }
     minutes = round(waited / 60)
     reminder = f" (reminder {repeat})" if repeat else ""
+    overheard = "" if case.post.addressed_to_us else " (not addressed to us)"
     subject = (
-        f"[{context['channel']} · {case.priority} {case.intent}] Tier {tier.number}/"
+        f"[{context['channel']} · {case.priority} {case.intent}{overheard}] Tier {tier.number}/"
         f"{len(case.tiers)}{reminder} · {minutes} min waiting · "
         f'"{excerpt(case.post.text, SUBJECT_EXCERPT)}"'
     )
     messages = []
     for recipient in tier.notify:
-        links = signer and action_links(signer, base, case, tier, recipient)
+        links = signer and action_links(signer, base, case, tier, recipient, teams)
         personal = {
             **context,
             "recipient": recipient,

@@ -20,7 +20,7 @@ from chalicelib.actions import (
     InvalidToken,
 )
 from chalicelib.api import bearer_token_error
-from chalicelib.cases import Case, CaseConflict, CaseNotFound
+from chalicelib.cases import Case, CaseConflict, CaseNotFound, UnknownTeam
 from chalicelib.dashboard import Dashboard
 from chalicelib.emails import channel_name, excerpt
 from chalicelib.policy import format_duration
@@ -67,7 +67,7 @@ def action_link(
         return grant
     try:
         case = escalator.act(grant) if confirmed else escalator.preview(grant)
-    except (CaseNotFound, CaseConflict, LinkUsed) as refusal:
+    except (CaseNotFound, CaseConflict, LinkUsed, UnknownTeam) as refusal:
         return _refused(refusal, grant, escalator)
     return _action_page(200, "done" if confirmed else "confirm", grant, case, escalator)
 
@@ -110,7 +110,7 @@ def _action_page(
     body = render(
         "action.html.j2",
         state=state,
-        title=f"{grant.action.label} · case {case.id}",
+        title=f"{grant.label} · case {case.id}",
         grant=grant,
         case=case,
         channel=channel_name(case.post.channel),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -28,6 +31,7 @@ from pydantic import (
 from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
 from chalicelib.posts import ChannelName
 from chalicelib.settings import DEFAULT_POLICY_PATH
+from chalicelib.topics import OTHER, Taxonomy
 from chalicelib.triage import Intent, Priority
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -133,13 +137,16 @@ class QuietSpec(BaseModel):
 
 
 class TierSpec(BaseModel):
-    """One tier: if nobody has responded `after` this long, email `notify`."""
+    """One tier: if nobody has responded `after` this long, email `notify`, or the
+    policy's team's members for this tier."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     after: Duration
-    notify: Annotated[list[EmailAddress], Field(min_length=1)]
+    notify: Annotated[list[EmailAddress], Field(min_length=1)] | None = None
+    """Who to email at this tier, instead of the team's members for it."""
     quiet_hours: QuietSpec | None = None
+    """Overrides the team's quiet hours for this tier."""
 
 
 class RepeatSpec(BaseModel):
@@ -151,11 +158,65 @@ class RepeatSpec(BaseModel):
     times: Annotated[int, Field(ge=1, le=100)]
 
 
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+"""A team's or a topic's name: lowercase, like `billing` or `trust-safety`."""
+
+
+class TeamSpec(BaseModel):
+    """The people who own a kind of case: `members[0]` is emailed at tier 1, `members[1]`
+    at tier 2, and so on; the last list is emailed at any later tier too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    members: Annotated[
+        list[Annotated[list[EmailAddress], Field(min_length=1)]], Field(min_length=1)
+    ]
+    calendar: str | None = None
+    """Its business hours: its policies' `after` durations count in them (unless the
+    policy names a calendar of its own)."""
+    quiet_hours: QuietSpec | None = None
+    """When its members are not emailed unless the case is urgent (a tier may override)."""
+
+    def members_for(self, tier: int) -> list[str]:
+        return self.members[min(tier, len(self.members)) - 1]
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error}): {value!r}") from None
+    return value
+
+
+class TopicSpec(BaseModel):
+    """What a topic's posts say: `terms` (words or phrases) and `patterns` (regular
+    expressions), matched on word boundaries, ignoring case and accents."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    terms: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = []
+    patterns: list[Annotated[str, AfterValidator(_pattern)]] = []
+
+    @model_validator(mode="after")
+    def _says_something(self) -> TopicSpec:
+        if not (self.terms or self.patterns):
+            raise ValueError("a topic needs `terms` or `patterns`")
+        return self
+
+
 class Match(BaseModel):
     """Which cases a policy is for; a missing key matches everything."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    topic: Annotated[list[Name], Field(min_length=1)] | None = None
+    """Topics from `[topics]` (or `other`: a post no topic fits)."""
+    language: Annotated[list[Annotated[str, Field(min_length=2)]], Field(min_length=1)] | None = (
+        None
+    )
+    """Language codes: `en` fits `en` and `en-GB`; a post whose language is unknown fits
+    none."""
     channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None
     intent: Annotated[list[Intent], Field(min_length=1)] | None = None
     priority: Annotated[list[Priority], Field(min_length=1)] | None = None
@@ -164,16 +225,40 @@ class Match(BaseModel):
 
     @property
     def is_catch_all(self) -> bool:
-        keys = (self.channel, self.intent, self.priority, self.brand)
+        keys = (self.topic, self.language, self.channel, self.intent, self.priority, self.brand)
         return all(key is None for key in keys)
 
-    def fits(self, channel: str, intent: str, priority: str, brand: str | None = None) -> bool:
+    def fits(self, case: CaseFacts) -> bool:
         return (
-            (self.channel is None or channel in self.channel)
-            and (self.intent is None or intent in self.intent)
-            and (self.priority is None or priority in self.priority)
-            and (self.brand is None or brand in self.brand)
+            (self.topic is None or case.topic in self.topic)
+            and (self.language is None or _speaks(case.language, self.language))
+            and (self.channel is None or case.channel in self.channel)
+            and (self.intent is None or case.intent in self.intent)
+            and (self.priority is None or case.priority in self.priority)
+            and (self.brand is None or case.brand in self.brand)
         )
+
+
+def _speaks(language: str | None, languages: list[str]) -> bool:
+    if language is None:
+        return False
+    language = language.lower()
+    return any(
+        language.partition("-")[0] == code.lower() or language == code.lower() for code in languages
+    )
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What routing reads of a new case: its post's channel, brand and language, and
+    triage's intent, priority and topic."""
+
+    channel: str
+    intent: str
+    priority: str
+    brand: str | None = None
+    topic: str = OTHER
+    language: str | None = None
 
 
 class EscalationPolicy(BaseModel):
@@ -183,6 +268,8 @@ class EscalationPolicy(BaseModel):
 
     name: Annotated[str, Field(min_length=1)]
     match: Match = Match()
+    team: Name | None = None
+    """The team whose members each tier emails (default: the file's `default_team`)."""
     tiers: list[TierSpec] = []
     acknowledge: Annotated[str, AfterValidator(_reply_template)] | None = None
     """A public reply to send on X when a case opens (off unless set): `{handle}` is the
@@ -224,6 +311,36 @@ class Storms(BaseModel):
     notify: Annotated[list[EmailAddress], Field(min_length=1)]
 
 
+_HASHTAG = re.compile(r"^#\w{1,100}$")
+SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+
+
+def _hashtag(value: str) -> str:
+    if not _HASHTAG.match(value):
+        raise ValueError(f"expected a hashtag like '#acmefail', got {value!r}")
+    return value
+
+
+class Listening(BaseModel):
+    """Brand listening on X: posts that name the brand (`terms`, words or phrases) or use
+    its `hashtags` without tagging it are searched for, and the complaints and questions
+    among them become cases, marked as not addressed to us."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    terms: list[SearchTerm] = []
+    hashtags: list[Annotated[str, AfterValidator(_hashtag)]] = []
+
+    @model_validator(mode="after")
+    def _something_to_listen_for(self) -> Listening:
+        if not (self.terms or self.hashtags):
+            raise ValueError("listening needs `terms` or `hashtags` to search for")
+        for term in self.terms:
+            if '"' in term:
+                raise ValueError(f"terms: a term cannot hold a double quote, got {term!r}")
+        return self
+
+
 class Policy(BaseModel):
     """The whole file: policies in order; the first whose match fits a case wins."""
 
@@ -231,7 +348,13 @@ class Policy(BaseModel):
 
     policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
     calendars: dict[Annotated[str, Field(min_length=1)], CalendarSpec] = {}
+    teams: dict[Name, TeamSpec] = {}
+    default_team: Name | None = None
+    """The team of policies that name none."""
+    topics: dict[Name, TopicSpec] = {}
+    """The topic taxonomy, in order: ties go to the topic listed first."""
     storms: Storms | None = None
+    listening: Listening | None = None
     reopen_within: Duration = 7 * 24 * 3600
     """A customer post in a resolved case's conversation within this long reopens it."""
 
@@ -247,13 +370,8 @@ class Policy(BaseModel):
                     f"policy[{index}] ({rule.name!r}) has no `match`, so it fits every case and "
                     f"the policies after it could never apply; move it last"
                 )
-        for index, rule in enumerate(self.policy):
-            if rule.calendar is not None and rule.calendar not in self.calendars:
-                known = ", ".join(sorted(self.calendars)) or "none defined"
-                raise ValueError(
-                    f"policy[{index}] ({rule.name!r}).calendar: no calendar {rule.calendar!r} "
-                    f"(calendars: {known})"
-                )
+        if problems := self._dangling_references():
+            raise ValueError("\n".join(problems))  # one problem a line (see load_policy)
         if not self.policy[-1].match.is_catch_all:
             raise ValueError(
                 "the last policy must have no `match`: it is the default for cases no other "
@@ -261,15 +379,98 @@ class Policy(BaseModel):
             )
         return self
 
+    def _dangling_references(self) -> list[str]:
+        """Every name that points nowhere: teams, calendars and topics; and every tier
+        that would email nobody."""
+
+        def missing(kind: str, name: str, known: dict) -> str:
+            listed = ", ".join(sorted(known)) or "none defined"
+            return f"no {kind} {name!r} ({kind}s: {listed})"
+
+        problems = []
+        if self.default_team is not None and self.default_team not in self.teams:
+            problems.append(f"default_team: {missing('team', self.default_team, self.teams)}")
+        for name, team in self.teams.items():
+            if team.calendar is not None and team.calendar not in self.calendars:
+                problems.append(
+                    f"teams.{name}.calendar: {missing('calendar', team.calendar, self.calendars)}"
+                )
+        topics = {**self.topics, OTHER: None}
+        for index, rule in enumerate(self.policy):
+            where = f"policy[{index}] ({rule.name!r})"
+            if rule.calendar is not None and rule.calendar not in self.calendars:
+                problems.append(
+                    f"{where}.calendar: {missing('calendar', rule.calendar, self.calendars)}"
+                )
+            if rule.team is not None and rule.team not in self.teams:
+                problems.append(f"{where}.team: {missing('team', rule.team, self.teams)}")
+            problems += [
+                f"{where}.match.topic: {missing('topic', topic, topics)}"
+                for topic in rule.match.topic or []
+                if topic not in topics
+            ]
+            team = rule.team or self.default_team
+            if team is None:
+                problems += [
+                    f"{where}.tiers[{number}].notify: nobody to email; give `notify`, or a "
+                    f"team (the policy's `team`, or the file's `default_team`)"
+                    for number, tier in enumerate(rule.tiers)
+                    if not tier.notify
+                ]
+        return problems
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return Taxonomy.of({name: (t.terms, t.patterns) for name, t in self.topics.items()})
+
     def calendar_for(self, rule: EscalationPolicy) -> BusinessCalendar | None:
         return self.calendars[rule.calendar].calendar() if rule.calendar else None
 
     def for_case(
-        self, channel: str, intent: str, priority: str, brand: str | None = None
+        self,
+        channel: str,
+        intent: str,
+        priority: str,
+        brand: str | None = None,
+        topic: str = OTHER,
+        language: str | None = None,
     ) -> EscalationPolicy:
-        return next(
-            rule for rule in self.policy if rule.match.fits(channel, intent, priority, brand)
+        """The first policy that fits the case, staffed by its team (see `staffed`)."""
+        case = CaseFacts(channel, intent, priority, brand, topic, language)
+        return self.staffed(next(rule for rule in self.policy if rule.match.fits(case)))
+
+    def staffed(self, rule: EscalationPolicy, team: str | None = None) -> EscalationPolicy:
+        """The policy as its cases see it, with `team` (default: the policy's own, or the
+        default team) filled in: each tier emails its own `notify` if it has one, else the
+        team's members for it; the team's quiet hours and calendar apply where the policy
+        sets none."""
+        name = team or rule.team or self.default_team
+        if name is None:
+            return rule
+        spec = self.teams[name]  # KeyError: no such team (validated for policies' own)
+        tiers = [
+            tier.model_copy(
+                update={
+                    "notify": tier.notify or spec.members_for(number),
+                    "quiet_hours": tier.quiet_hours or spec.quiet_hours,
+                }
+            )
+            for number, tier in enumerate(rule.tiers, start=1)
+        ]
+        return rule.model_copy(
+            update={"team": name, "tiers": tiers, "calendar": rule.calendar or spec.calendar}
         )
+
+    def handed_to(self, rule: EscalationPolicy, team: str) -> EscalationPolicy:
+        """The policy staffed by `team` alone, what a case moved to the team follows: the
+        policy's own `notify` and quiet hours were for the team it had."""
+        bare = [
+            tier.model_copy(update={"notify": None, "quiet_hours": None}) for tier in rule.tiers
+        ]
+        return self.staffed(rule.model_copy(update={"tiers": bare}), team)
+
+    def named(self, name: str) -> EscalationPolicy | None:
+        return next((rule for rule in self.policy if rule.name == name), None)
 
 
 class PolicyError(ValueError):
@@ -292,7 +493,10 @@ def load_policy(path: Path | str = DEFAULT_POLICY_PATH) -> Policy:
     try:
         return Policy.model_validate(document)
     except ValidationError as error:
-        raise PolicyError(path, [_describe(e, document) for e in error.errors()]) from None
+        problems = [_describe(e, document) for e in error.errors()]
+        raise PolicyError(
+            path, [line for problem in problems for line in problem.split("\n")]
+        ) from None
 
 
 def _describe(error: dict, document: dict) -> str:

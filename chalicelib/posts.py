@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
 def _channel_name(value: str) -> str:
@@ -45,6 +46,14 @@ def _utc_representable(value: datetime) -> datetime:
         value.astimezone(UTC)
     except OverflowError:
         raise ValueError("expected a date and time within the years 1 to 9999 in UTC") from None
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(
+            f"expected a language code like 'en' or 'pt-BR' (BCP 47), got {value[:40]!r}"
+        )
     return value
 
 
@@ -80,9 +89,23 @@ class Post(BaseModel):
     brand: NonEmpty | None = None
     """The brand account it is addressed to (an X user id, a Facebook page or Instagram
     account id, or a generic source's own name): policies can match on it."""
+    language: Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)] | None = (
+        None
+    )
+    """The post's language (BCP 47: `en`, `pt-BR`), if the channel says: policies can
+    match on it."""
+    found_by: NonEmpty | None = None
+    """What listening found the post by (a search term, a filtered-stream rule) when its
+    author did not write to the brand: such a post is not addressed to us."""
     private: bool = False  # a direct message, not a public post
     from_brand: bool = False  # the brand's own post: a response, never a case
     received_at: AwareDatetime | None = None  # set by Escalator when the webhook took it
+
+    @property
+    def addressed_to_us(self) -> bool:
+        """Written to the brand (a mention, a reply, a DM, a comment on its page), not
+        overheard by listening."""
+        return self.found_by is None
 
     @property
     def created_at_utc(self) -> datetime:

@@ -25,6 +25,7 @@ from chalicelib.cases import (
     Event,
     Notice,
     Status,
+    UnknownTeam,
     whole_seconds_until,
 )
 from chalicelib.channels.x_replies import ReplyFailed, XReplier
@@ -32,7 +33,7 @@ from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident
 from chalicelib.figures import first_response_seconds
 from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
-from chalicelib.policy import Policy, format_duration
+from chalicelib.policy import EscalationPolicy, Policy, TierSpec, format_duration
 from chalicelib.posts import Post
 from chalicelib.store import (
     AuthorContacts,
@@ -48,6 +49,7 @@ from chalicelib.workflow import EscalationWorkflow
 logger = Logger(service=telemetry.SERVICE, child=True)
 MAX_ATTEMPTS = 5
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
+OVERHEARD_INTENTS = frozenset({"complaint", "question"})  # worth a case when not sent to us
 REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
 SNOOZE_SECONDS = 30 * 60  # policy time a snooze adds
 START_GRACE = timedelta(minutes=2)  # wall time a new case's timer may take to start
@@ -189,15 +191,29 @@ class Escalator:
         except CaseConflict:  # answered before: this reply is on the trail, that is all
             return self.store.get(case_id)
 
-    def open_case(self, post: Post, thread: str | None = None) -> Case:
+    def open_case(self, post: Post, thread: str | None = None) -> Case | None:
         """Triage a post and record it as a case; start its timer if it needs one.
         Safe to repeat: a post seen before returns its case, restarting a timer that a
-        crash kept from starting. `thread`: the closed case that held its conversation."""
+        crash kept from starting. `thread`: the closed case that held its conversation.
+        A post listening overheard opens a case only if it is a complaint or a question."""
         now = post.received_at or self.clock()
         verdict = triage(
-            post.text, post.author.followers, post.engagement, self._repeat_contact(post, now)
+            post.text,
+            post.author.followers,
+            post.engagement,
+            self._repeat_contact(post, now),
+            self.policy.taxonomy,
         )
-        rule = self.policy.for_case(post.channel, verdict.intent, verdict.priority, post.brand)
+        if not post.addressed_to_us and verdict.intent not in OVERHEARD_INTENTS:
+            logger.info(
+                "overheard post left alone",
+                extra={"post_id": post.id, "intent": verdict.intent, "found_by": post.found_by},
+            )
+            telemetry.post_overheard(post.channel, verdict.intent)
+            return None
+        rule = self.policy.for_case(
+            post.channel, verdict.intent, verdict.priority, post.brand, verdict.topic, post.language
+        )
         calendar = self.policy.calendar_for(rule)
         case = Case.open(post, verdict, rule, now, self.time_scale, calendar)
         opened = Event(
@@ -208,6 +224,8 @@ class Escalator:
                 "intent": case.intent,
                 "priority": case.priority,
                 "policy": rule.name,
+                "team": rule.team,
+                "topic": case.topic,
                 "status": str(case.status),
                 "starts_at_tier": case.tier + 1 if case.tier else None,
                 "calendar": rule.calendar,
@@ -468,7 +486,15 @@ class Escalator:
         tier, repeat = case.unsent
         events = self.store.history(case.id)[1]  # read, and rendered, before any claim
         messages = escalation_emails(
-            case, tier, repeat, events, now, self.sender, self.base_url(), self.links
+            case,
+            tier,
+            repeat,
+            events,
+            now,
+            self.sender,
+            self.base_url(),
+            self.links,
+            list(self.policy.teams),
         )
         refused = []
         for message in messages:
@@ -534,9 +560,17 @@ class Escalator:
             telemetry.first_response(case.post.channel, seconds)
         return case
 
-    def take(self, case_id: str, action: Action, by: str, link: ActionToken | None = None) -> Case:
-        """A supervisor's action on a case, from the agent API or an email `link`."""
-        kind, change = self._decision(action, by, link)
+    def take(
+        self,
+        case_id: str,
+        action: Action,
+        by: str,
+        link: ActionToken | None = None,
+        team: str | None = None,
+    ) -> Case:
+        """A supervisor's action on a case, from the agent API or an email `link`; `team`:
+        where a move hands it (an email link names its own)."""
+        kind, change = self._decision(action, by, link, team)
         return self._change(case_id, by, kind, change, link)
 
     def act(self, link: ActionToken) -> Case:
@@ -560,9 +594,8 @@ class Escalator:
         self._decision(link.action, link.recipient, link)[1](case, self.clock())
         return case
 
-    @staticmethod
     def _decision(
-        action: Action, by: str, link: ActionToken | None
+        self, action: Action, by: str, link: ActionToken | None, team: str | None = None
     ) -> tuple[str, Callable[[Case, datetime], Case]]:
         """The audit event's kind, and the domain change. An email link acts only on
         the opening it was sent for; snooze and escalate only while the case is still
@@ -578,6 +611,8 @@ class Escalator:
                 kind, change = "escalated", lambda case, now: case.escalated_now()
             case Action.RESOLVE:
                 kind, change = "resolved", lambda case, now: case.resolved(now, by)
+            case Action.MOVE:
+                kind, change = "moved", self._move_to((link and link.team) or team)
         if link is None:
             return kind, change
 
@@ -589,6 +624,27 @@ class Escalator:
             return change(case, now)
 
         return kind, linked
+
+    def move(self, case_id: str, team: str, by: str) -> Case:
+        """Hand a case to another team (see `Action.MOVE`), from the agent API."""
+        return self.take(case_id, Action.MOVE, by, team=team)
+
+    def _move_to(self, team: str | None) -> Callable[[Case, datetime], Case]:
+        """A move to `team`: its tiers email that team's people from now on, on the same
+        clock (the timer runs on). UnknownTeam for a team the policy does not have."""
+        if team not in self.policy.teams:
+            raise UnknownTeam(team, sorted(self.policy.teams))
+        return lambda case, now: case.moved(
+            team, self.policy.handed_to(self._policy_of(case), team)
+        )
+
+    def _policy_of(self, case: Case) -> EscalationPolicy:
+        """The policy the case opened under; if it has left the file since, one with the
+        case's own deadlines."""
+        return self.policy.named(case.policy_name) or EscalationPolicy(
+            name=case.policy_name,
+            tiers=[TierSpec(after=max(1, t.after_seconds)) for t in case.tiers],
+        )
 
     def pause(self, case_id: str, by: str) -> Case:
         """Waiting on the customer: the clock stops until they write again."""
@@ -614,6 +670,8 @@ class Escalator:
                 detail["until"] = iso(changed.held_until)
             if changed.tier != case.tier:
                 detail["to_tier"] = changed.tier
+            if changed.team != case.team:
+                detail.update(from_team=case.team, to_team=changed.team)
             if link is not None:
                 detail["via"] = f"email link (tier {link.tier})"
             return changed, [Event(now, kind, by, detail)]

@@ -472,6 +472,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "priority": case.priority,
         "reasons": list(case.reasons),
         "policy_name": case.policy_name,
+        "topic": case.topic,
         "tiers": [asdict(tier) for tier in case.tiers],
         "opened_at": iso(case.opened_at),
         "time_scale": case.time_scale,
@@ -498,6 +499,7 @@ def _case_item(case: Case) -> dict[str, Any]:
         "resolved_at": case.resolved_at and iso(case.resolved_at),
         "resolved_by": case.resolved_by,
         "incident_id": case.incident_id,
+        "team": case.team,
         "calendar": case.calendar and case.calendar.as_spec(),
         "acknowledged_by": case.acknowledged_by,
         "held_until": case.held_until and iso(case.held_until),
@@ -519,6 +521,8 @@ def _case_from_item(item: dict[str, Any]) -> Case:
         priority=item["priority"],
         reasons=tuple(item["reasons"]),
         policy_name=item["policy_name"],
+        topic=item.get("topic", "other"),
+        team=item.get("team"),
         tiers=tuple(
             Tier(
                 t["number"],

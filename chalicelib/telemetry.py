@@ -27,6 +27,11 @@ def duplicate_post(channel: str) -> None:
     _emit("DuplicatePosts", MetricUnit.Count, 1, channel=channel)
 
 
+def post_overheard(channel: str, intent: str) -> None:
+    """A post listening found that is neither a complaint nor a question: no case."""
+    _emit("OverheardPostsLeft", MetricUnit.Count, 1, channel=channel, intent=intent)
+
+
 def escalated(channel: str, tier: int) -> None:
     """A case moved up to the tier (its first deadline, or an urgent case's start)."""
     _emit("Escalations", MetricUnit.Count, 1, channel=channel, tier=str(tier))

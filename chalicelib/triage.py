@@ -13,6 +13,7 @@ from typing import Literal
 
 from chalicelib.complaints import default_model
 from chalicelib.sentiment import sentiment_scores
+from chalicelib.topics import OTHER, Taxonomy
 
 Intent = Literal["complaint", "question", "praise", "spam", "other"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -102,6 +103,7 @@ class Triage:
     reasons: list[str] = field(default_factory=list)
     sentiment: float = 0.0  # VADER compound, -1..1
     complaint_score: float = 0.0  # 0..1
+    topic: str = OTHER  # from the policy's taxonomy (chalicelib.topics)
 
     @property
     def actionable(self) -> bool:
@@ -114,6 +116,7 @@ class Triage:
             "sentiment": self.sentiment,
             "complaint_score": self.complaint_score,
             "priority": self.priority,
+            "topic": self.topic,
             "reasons": self.reasons,
         }
 
@@ -127,19 +130,20 @@ def triage(
     followers: int | None = None,
     engagement: int | None = None,
     repeat_contact: bool = False,
+    taxonomy: Taxonomy | None = None,
 ) -> Triage:
     """Classify one post. `followers` and `engagement` (likes, reposts, replies, quotes)
     come from the channel when it gives them; `repeat_contact` says the author posted
-    another case within the last day."""
+    another case within the last day; `taxonomy` finds its topic (the policy's)."""
+    about = (taxonomy or Taxonomy()).classify(text)
     scores = sentiment_scores(text)
     sentiment = round(scores.compound, 4)
     model = default_model()
     score = model.score(text, scores)
     complaint_score = round(score, 4)
     if spam := _found(SPAM, text):
-        return Triage(
-            "spam", "low", ["looks like promotion: " + ", ".join(spam)], sentiment, complaint_score
-        )
+        reason = "looks like promotion: " + ", ".join(spam)
+        return Triage("spam", "low", [reason], sentiment, complaint_score, about.topic)
     reasons: list[str] = []
     if score >= model.threshold:
         intent: Intent = "complaint"
@@ -149,9 +153,11 @@ def triage(
         reasons.append("asks a question")
     elif sentiment >= PRAISE_SENTIMENT and (praise := _found(PRAISE, text)):
         reason = f"praise (sentiment {sentiment:+.2f}): " + ", ".join(praise[:5])
-        return Triage("praise", "low", [reason], sentiment, complaint_score)
+        return Triage("praise", "low", [reason], sentiment, complaint_score, about.topic)
     else:
         intent = "other"
+    if about.reason:  # the terms that route it to a team
+        reasons.append(about.reason)
     level = PRIORITIES.index("normal")
 
     def raise_by(steps: int, reason: str) -> None:
@@ -173,4 +179,4 @@ def triage(
         raise_by(steps, f"engagement: {engagement:,} likes, reposts and replies")
     if repeat_contact:
         raise_by(1, "repeat contact: another post from this author in the last 24 h")
-    return Triage(intent, PRIORITIES[level], reasons, sentiment, complaint_score)
+    return Triage(intent, PRIORITIES[level], reasons, sentiment, complaint_score, about.topic)

@@ -217,7 +217,10 @@ def policy() -> None:
 def policy_check(path: Path) -> None:
     """Validate a policy file: exit 0, or print every problem and exit 1."""
     rules = _fail_on_policy_errors(path)
-    click.echo(f"{path}: ok, {len(rules.policy)} policies")
+    counts = [(len(rules.policy), "policy", "policies"), (len(rules.teams), "team", "teams")]
+    counts.append((len(rules.topics), "topic", "topics"))
+    summary = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n or one == "policy"]
+    click.echo(f"{path}: ok, {', '.join(summary)}")
 
 
 def _fail_on_policy_errors(path: Path):
@@ -258,15 +261,23 @@ def replay(file: Path, url: str, as_json: bool, token: str, secret: str, settle:
 
 
 @main.command()
-def triage() -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_PATH,
+    help="The policy file whose topics to find. Default: the bundled one.",
+)
+def triage(policy_path: Path) -> None:
     """One post text per line on stdin; one JSON object per line on stdout."""
     from chalicelib.triage import triage as classify
 
+    taxonomy = _fail_on_policy_errors(policy_path).taxonomy
     for line in sys.stdin:
         text = line.rstrip("\n")
         if not text.strip():
             continue
-        click.echo(json.dumps(classify(text).as_json(), ensure_ascii=False))
+        click.echo(json.dumps(classify(text, taxonomy=taxonomy).as_json(), ensure_ascii=False))
 
 
 def _check_stage(stage: str) -> None:

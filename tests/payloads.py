@@ -61,6 +61,20 @@ X_ACTIVITY = {
         },
     }
 }
+X_STREAM = {
+    "data": {
+        "id": "3",
+        "text": "Northwind lost my bag",
+        "author_id": "5",
+        "created_at": "2026-11-23T09:00:00.000Z",
+        "lang": "en",
+        "entities": {"mentions": [{"start": 0, "end": 4, "username": "kim", "id": "6"}]},
+        "referenced_tweets": [{"type": "replied_to", "id": "2"}],
+        "in_reply_to_user_id": "6",
+    },
+    "includes": {"users": [{"id": "5", "username": "dana"}]},
+    "matching_rules": [{"id": "71", "tag": "northwind"}],
+}
 META = {
     "object": "page",
     "entry": [

@@ -1,27 +1,48 @@
-"""X (Twitter) webhooks: the CRC check, the signature, and both payload families.
+"""X (Twitter) webhooks: the CRC check, the signature, and the payload families.
 
 - X Activity API (XAA): `{"data": {"event_type", "filter": {"user_id"}, "payload",
   "includes": {"users"}}}` with v2 posts (`post.mention.create`, `post.reply.create`) and
   DMs (`dm.received`).
 - Account Activity API (AAA, legacy): `{"for_user_id", "tweet_create_events" |
   "direct_message_events", "users"}` with v1.1 tweets (long ones in `extended_tweet`).
+- Filtered stream (listening): `{"data": <v2 post>, "includes": {"users"},
+  "matching_rules": [{"id", "tag"}]}`, posts that matched the app's stream rules: found
+  by a rule unless they mention or reply to a brand account.
 
 A post or DM whose author is the subscribed account (or a configured brand id) is the
-brand answering, not a new case.
+brand answering, not a new case. X's `lang` becomes the post's language when it is one:
+X's codes for no language or an undetermined one (`und`, `zxx`, `art`, `q...`) do not.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from chalicelib.channels import Delivery, PlatformModel
 from chalicelib.posts import Author, InvalidPost, Post, describe_error
 
 CHANNEL = "x"
+NOT_LANGUAGES = {"und", "zxx", "art"}  # undetermined, no linguistic content, artificial
+_POST_LANGUAGE = TypeAdapter(Post.model_fields["language"].annotation)
+
+
+def x_language(code: Any) -> str | None:
+    """X's `lang` as a post's language, or None: X's own codes for posts with no
+    language it can name (`und`, `zxx`, `art`, and `qme`, `qam`, `qht`... starting with
+    q) and anything Post would refuse are no language, never a refused delivery."""
+    if not isinstance(code, str) or code in NOT_LANGUAGES or code.startswith("q"):
+        return None
+    try:
+        return _POST_LANGUAGE.validate_python(code)
+    except ValidationError:
+        return None
+
+
+Language = Annotated[str | None, BeforeValidator(x_language)]
 
 
 # -- Account Activity API (v1.1 objects) ------------------------------------------------------
@@ -61,6 +82,7 @@ class V1Tweet(V1Counts):
     in_reply_to_status_id_str: str | None = None
     user: V1User
     retweeted_status: dict | None = None
+    lang: Language = None
 
     @property
     def full(self) -> str:
@@ -126,14 +148,38 @@ class V2Reference(PlatformModel):
     id: str
 
 
+class V2Mention(PlatformModel):
+    id: str | None = None
+    username: str | None = None
+
+
+class V2Entities(PlatformModel):
+    mentions: list[V2Mention] = []
+
+
 class V2Post(PlatformModel):
     id: str
     text: str
     author_id: str
     created_at: datetime | None = None
     conversation_id: str | None = None
+    in_reply_to_user_id: str | None = None
     referenced_tweets: list[V2Reference] = []
     public_metrics: V2PostMetrics | None = None
+    entities: V2Entities | None = None
+    lang: Language = None
+
+    @property
+    def is_repost(self) -> bool:
+        return any(r.type == "retweeted" for r in self.referenced_tweets)
+
+    def written_to(self, brands: frozenset[str]) -> str | None:
+        """The brand account this post replies to or mentions, if any: then it is
+        addressed to us, however it was found."""
+        if self.in_reply_to_user_id in brands:
+            return self.in_reply_to_user_id
+        mentioned = (m.id for m in (self.entities.mentions if self.entities else []))
+        return next((m for m in mentioned if m in brands), None)
 
 
 class V2DirectMessage(PlatformModel):
@@ -161,6 +207,19 @@ class ActivityEnvelope(PlatformModel):
     includes: dict[str, Any] = {}
 
 
+class StreamRule(PlatformModel):
+    id: str
+    tag: Annotated[str, Field(max_length=200)] | None = None
+
+
+class StreamDelivery(PlatformModel):
+    """A filtered-stream post: the post, its authors, and the rules it matched."""
+
+    data: V2Post
+    includes: dict[str, Any] = {}
+    matching_rules: Annotated[list[StreamRule], Field(min_length=1)]
+
+
 POST_EVENTS = {"post.mention.create", "post.reply.create"}
 DM_EVENTS = {"dm.received", "dm.sent"}
 
@@ -175,6 +234,8 @@ def parse(payload: Any, brand_ids: frozenset[str]) -> Delivery:
     try:
         if isinstance(payload.get("data"), dict) and "event_type" in payload["data"]:
             return _activity(ActivityEnvelope.model_validate(payload), brand_ids)
+        if "matching_rules" in payload:
+            return _stream(StreamDelivery.model_validate(payload), brand_ids)
         if "for_user_id" in payload:
             delivery = _account_activity(AccountActivity.model_validate(payload), brand_ids)
             delivery.ignored.extend(
@@ -214,6 +275,7 @@ def _account_activity(body: AccountActivity, brand_ids: frozenset[str]) -> Deliv
                     followers=tweet.user.followers_count,
                 ),
                 from_brand=tweet.user.id_str in brands,
+                language=tweet.lang,
             )
         )
     for event in body.direct_message_events or []:
@@ -278,8 +340,27 @@ def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery
     return Delivery(ignored=[f"event type {data.event_type}"])
 
 
-def v2_post(post: V2Post, users: dict[str, V2User], brands: frozenset[str]) -> Post:
-    """A v2 post (from a webhook or from the API) as a normalised post."""
+def _stream(delivery: StreamDelivery, brand_ids: frozenset[str]) -> Delivery:
+    """Found by a stream rule, unless it is the brand's own post or written to a brand
+    (then it is a mention like any other, addressed to that brand)."""
+    post, rule = delivery.data, delivery.matching_rules[0]
+    if post.is_repost:
+        return Delivery(ignored=[f"repost {post.id}"])
+    users = _users(delivery.includes)
+    if brand := post.written_to(brand_ids):
+        return Delivery(posts=[v2_post(post, users, brand_ids).addressed_to(brand)])
+    found_by = None if post.author_id in brand_ids else f"rule: {rule.tag or rule.id}"
+    return Delivery(posts=[v2_post(post, users, brand_ids, found_by=found_by)])
+
+
+def v2_post(
+    post: V2Post,
+    users: dict[str, V2User],
+    brands: frozenset[str],
+    found_by: str | None = None,
+) -> Post:
+    """A v2 post (from a webhook or from the API) as a normalised post; `found_by` what
+    listening found it by, when it was not written to the brand."""
     author = users.get(post.author_id)
     replied_to = next((r.id for r in post.referenced_tweets if r.type == "replied_to"), None)
     handle = author.username if author else post.author_id
@@ -294,6 +375,8 @@ def v2_post(post: V2Post, users: dict[str, V2User], brands: frozenset[str]) -> P
         engagement=post.public_metrics.engagement if post.public_metrics else None,
         author=Author(id=post.author_id, handle=f"@{handle}", followers=_followers(author)),
         from_brand=post.author_id in brands,
+        language=post.lang,
+        found_by=found_by,
     )
 
 

@@ -22,7 +22,14 @@ from chalicelib.telemetry import SERVICE
 
 logger = Logger(service=SERVICE, child=True)
 PAGE_SIZE = 100
-TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "referenced_tweets", "public_metrics"]
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "conversation_id",
+    "referenced_tweets",
+    "public_metrics",
+    "lang",
+]
 
 
 @dataclass(frozen=True)

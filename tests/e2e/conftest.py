@@ -19,8 +19,9 @@ from tests.e2e.stack import (
     quiet_hours,
 )
 
-# The default policy, with a few of the tests' own before its catch-all, and storms
-# small and quick enough to raise in a test (1 s of wall time at TIME_SCALE 3600).
+# The default policy, with a few of the tests' own before its catch-all (the routing-*
+# ones send each topic to a team of its own), and storms small and quick enough to raise
+# in a test (1 s of wall time at TIME_SCALE 3600).
 TEST_POLICIES = """
 [[policy]]
 name = "claim-window"
@@ -62,6 +63,35 @@ notify = ["night-owls@example.com"]
 quiet_hours = { timezone = "UTC", hours = "QUIET" }
 
 [[policy]]
+name = "routing-billing"
+match = { channel = ["routing"], topic = ["billing"] }
+team = "billing"
+tiers = [ { after = "1h" }, { after = "3h" } ]
+
+[[policy]]
+name = "routing-delivery"
+match = { channel = ["routing"], topic = ["delivery"] }
+team = "delivery"
+tiers = [ { after = "1h" }, { after = "3h" } ]
+
+[[policy]]
+name = "routing-digital"
+match = { channel = ["routing"], topic = ["technical", "account"] }
+team = "digital"
+tiers = [ { after = "1h" }, { after = "3h" } ]
+
+[[policy]]
+name = "routing-product"
+match = { channel = ["routing"], topic = ["product"] }
+team = "product"
+tiers = [ { after = "1h" }, { after = "3h" } ]
+
+[[policy]]
+name = "routing-rest"
+match = { channel = ["routing"] }
+tiers = [ { after = "1h" }, { after = "3h" } ]
+
+[[policy]]
 name = "office-hours"
 match = { channel = ["office"] }
 calendar = "lunchtime"
@@ -79,6 +109,18 @@ thu = "12:00-13:00"
 fri = "12:00-13:00"
 sat = "12:00-13:00"
 sun = "12:00-13:00"
+
+[teams.billing]
+members = [["billing-1@example.com"], ["billing-2@example.com"]]
+
+[teams.delivery]
+members = [["delivery-1@example.com"], ["delivery-2@example.com"]]
+
+[teams.digital]
+members = [["digital-1@example.com", "digital-1b@example.com"], ["digital-2@example.com"]]
+
+[teams.product]
+members = [["product@example.com"]]
 
 [storms]
 threshold = 4

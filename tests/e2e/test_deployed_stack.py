@@ -42,6 +42,7 @@ def test_the_table_queues_functions_and_state_machine_deploy(deployed):
         "RecordPosts": "AWS::Lambda::Function",
         "Escalate": "AWS::Lambda::Function",
         "PollXMentions": "AWS::Lambda::Function",
+        "ListenOnX": "AWS::Lambda::Function",
         "ReconcileTimers": "AWS::Lambda::Function",
         "RecordPostsRecordPostsSqsEventSource": "AWS::Lambda::EventSourceMapping",
         "EscalationStateMachine": "AWS::StepFunctions::StateMachine",

@@ -24,13 +24,15 @@ LABELS = {label: action for action, label in ACTION_LABELS.items()}
 
 
 def links(message) -> dict[Action, str]:
-    """The action links in an email's text part, by action."""
+    """The action links in an email's text part, by action (one of the move links)."""
     text = message.get_body(("plain",)).get_content()
     found = {}
     for line in text.splitlines():
         label, _, url = line.partition(":")
-        if label.strip() in LABELS:
-            found[LABELS[label.strip()]] = url.strip()
+        move = label.strip().startswith(ACTION_LABELS[Action.MOVE] + " ")
+        action = Action.MOVE if move else LABELS.get(label.strip())
+        if action is not None:
+            found[action] = url.strip()
     return found
 
 

@@ -19,7 +19,7 @@ from chalicelib.channels import id_set
 from chalicelib.inbox import Inbox
 from chalicelib.signatures import sign_base64, sign_hex
 from chalicelib.webhooks import receive_generic, receive_meta, receive_x
-from tests.payloads import GENERIC, INSTAGRAM, META, X_ACCOUNT, X_ACTIVITY
+from tests.payloads import GENERIC, INSTAGRAM, META, X_ACCOUNT, X_ACTIVITY, X_STREAM
 
 SECRET = "property-secret"
 JSON = st.recursive(
@@ -110,7 +110,7 @@ def test_generic_webhook_never_fails_on_client_input(inbox, payload):
 
 
 @PROPERTY
-@given(payload=JSON | mutated(X_ACCOUNT) | mutated(X_ACTIVITY))
+@given(payload=JSON | mutated(X_ACCOUNT) | mutated(X_ACTIVITY) | mutated(X_STREAM))
 def test_x_webhook_never_fails_on_client_input(inbox, payload):
     body = json.dumps(payload).encode()
     check(x, body, sign_base64(SECRET, body), "x-twitter-webhooks-signature", inbox)
@@ -149,6 +149,7 @@ def test_deeply_nested_json_is_a_400(inbox):
         (generic, GENERIC, sign_hex, "X-Escalator-Signature", True),
         (x, X_ACCOUNT, sign_base64, "x-twitter-webhooks-signature", 2),
         (x, X_ACTIVITY, sign_base64, "x-twitter-webhooks-signature", 1),
+        (x, X_STREAM, sign_base64, "x-twitter-webhooks-signature", 1),
         (meta, META, sign_hex, "X-Hub-Signature-256", 2),
         (meta, INSTAGRAM, sign_hex, "X-Hub-Signature-256", 1),
     ],

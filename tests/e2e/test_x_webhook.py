@@ -210,6 +210,41 @@ def test_activity_api_mentions_replies_and_dms(api):
     assert dm_case["post"]["conversation_id"] == "dm:55502"
 
 
+def stream_delivery(post: dict, rule: dict) -> dict:
+    """A filtered-stream post, as X delivers one: the post, its author, the rules."""
+    author = {"id": "55601", "username": "rui", "public_metrics": {"followers_count": 230}}
+    data = {"author_id": "55601", "created_at": "2026-11-23T09:00:00.000Z", "lang": "en", **post}
+    return {"data": data, "includes": {"users": [author]}, "matching_rules": [rule]}
+
+
+def test_filtered_stream_posts_are_found_by_their_rule_unless_written_to_the_brand(api):
+    overheard = {"id": tweet_id(), "text": "Northwind lost my bag again, nobody answers. Useless."}
+    rule = {"id": "1590000000000000001", "tag": "northwind complaints"}
+    response = api.send_x(stream_delivery(overheard, rule))
+    assert response.status_code == 200
+    assert response.json() == {"accepted": 1, "ignored": []}
+    found = api.wait_for_case(case_id_for("x", overheard["id"]))["post"]
+    assert (found["found_by"], found["brand"], found["language"]) == (
+        "rule: northwind complaints",
+        None,
+        "en",
+    )
+    assert found["author"] == {"id": "55601", "handle": "@rui", "followers": 230}
+
+    mention = {
+        "id": tweet_id(),
+        "text": "@NorthwindHelp my refund never came, this is a scam",
+        "entities": {
+            "mentions": [{"start": 0, "end": 14, "username": "NorthwindHelp", "id": X_BRAND_ID}]
+        },
+    }
+    api.send_x(stream_delivery(mention, {"id": "1590000000000000002"}))
+    addressed = api.wait_for_case(case_id_for("x", mention["id"]))["post"]
+    assert (addressed["found_by"], addressed["brand"]) == (None, X_BRAND_ID)
+    for post in (overheard, mention):
+        api.agent("POST", f"/cases/{case_id_for('x', post['id'])}/resolve")
+
+
 def test_other_event_types_are_acknowledged_and_ignored(api):
     like = {"for_user_id": X_BRAND_ID, "favorite_events": [{"id": "1"}]}
     assert api.send_x(like).json() == {"accepted": 0, "ignored": ["favorite_events"]}
@@ -237,6 +272,14 @@ def test_other_event_types_are_acknowledged_and_ignored(api):
                 }
             },
             "text: required field is missing",
+        ),
+        (
+            {"data": {"id": "1", "text": "t", "author_id": "2"}, "matching_rules": {"id": "3"}},
+            "matching_rules: Input should be a valid list",
+        ),
+        (
+            {"data": {"id": "1", "text": "t"}, "matching_rules": [{"id": "3"}]},
+            "data.author_id: required field is missing",
         ),
         ([1, 2], "body: expected a JSON object"),
     ],

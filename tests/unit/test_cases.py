@@ -213,3 +213,34 @@ def test_a_rearmed_case_gets_a_new_rounds_timer_with_its_clock_unchanged():
     assert (rearmed.timer_round, rearmed.execution_arn) == (1, None)
     assert rearmed.timer_name == f"{case.id}-r1"
     assert (rearmed.tier, rearmed.next_deadline) == (case.tier, case.next_deadline)
+
+
+def test_a_moved_case_emails_the_new_team_from_its_next_tier_on_the_same_clock():
+    case = open_case("my order is missing, terrible").advanced()
+    policy = POLICY.model_copy(
+        update={
+            "teams": {
+                **POLICY.teams,
+                "logistics": POLICY.teams["care"].model_copy(
+                    update={"members": [["depot@example.com"], ["ops@example.com"]]}
+                ),
+            }
+        }
+    )
+    moved = case.moved("logistics", policy.handed_to(POLICY.named(case.policy_name), "logistics"))
+    assert (moved.team, case.team) == ("logistics", "care")
+    assert [t.notify for t in moved.tiers] == [
+        ("depot@example.com",),
+        ("ops@example.com",),
+        ("ops@example.com",),
+    ]
+    assert [moved.deadline(t) for t in moved.tiers] == [case.deadline(t) for t in case.tiers]
+    assert (moved.tier, moved.notified_tier, moved.next_deadline) == (
+        case.tier,
+        case.notified_tier,
+        case.next_deadline,
+    )
+    with pytest.raises(CaseConflict, match="with team logistics already"):
+        moved.moved("logistics", policy.handed_to(POLICY.named(case.policy_name), "logistics"))
+    with pytest.raises(CaseConflict, match="resolved: nothing to move"):
+        case.resolved(OPENED, "maria").moved("care", POLICY.named(case.policy_name))

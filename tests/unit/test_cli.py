@@ -25,5 +25,24 @@ def test_triage_reads_lines_and_writes_json_lines():
     assert result.exit_code == 0
     verdicts = [json.loads(line) for line in result.output.splitlines()]
     assert [v["intent"] for v in verdicts] == ["complaint", "praise"]
-    assert set(verdicts[0]) == {"intent", "sentiment", "complaint_score", "priority", "reasons"}
+    keys = {"intent", "sentiment", "complaint_score", "priority", "topic", "reasons"}
+    assert set(verdicts[0]) == keys
+    assert verdicts[0]["topic"] == "billing"  # the bundled policy's taxonomy
+    assert "topic billing: bill, refund" in verdicts[0]["reasons"]
     assert verdicts[0]["complaint_score"] >= 0.5 and verdicts[0]["sentiment"] < 0
+
+
+def test_policy_check_refuses_a_policy_that_routes_to_a_team_that_does_not_exist(tmp_path):
+    path = tmp_path / "teams.toml"
+    path.write_text(
+        '[[policy]]\nname = "billing"\nmatch = { intent = ["complaint"] }\nteam = "billing"\n'
+        'tiers = [ { after = "1h" } ]\n\n[[policy]]\nname = "default"\nteam = "care"\n'
+        'tiers = [ { after = "4h" } ]\n\n[teams.care]\nmembers = [["care@example.com"]]\n'
+    )
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"{path}: policy[0] ('billing').team: no team 'billing' (teams: care)\n"
+    fixed = path.read_text().replace('team = "billing"', 'team = "care"')
+    path.write_text(fixed)
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert (result.exit_code, result.output) == (0, f"{path}: ok, 2 policies, 1 team\n")

@@ -93,7 +93,7 @@ def test_each_recipient_gets_an_email_whose_links_are_signed_for_them():
         assert f"Also told now: {other}." in text
         links = [line.split()[-1] for line in text.splitlines() if f"{BASE}/actions/" in line]
         grants = [SIGNER.verify(link.rsplit("/", 1)[1]) for link in links]
-        assert [g.action for g in grants] == list(Action)
+        assert [g.action for g in grants] == [a for a in Action if a is not Action.MOVE]
         assert {(g.case_id, g.tier, g.opening, g.recipient) for g in grants} == {
             (case.id, 1, 0, message["To"])
         }

@@ -24,6 +24,7 @@ FUNCTIONS = {  # each function's role, and the grants it needs
     ),
     "Escalate": ("EscalateRole", {"UseCasesTable", "SendEmail"}),
     "PollXMentions": ("PollXMentionsRole", {"UseCasesTable", "SendToInbox"}),
+    "ListenOnX": ("ListenOnXRole", {"UseCasesTable", "SendToInbox"}),
     "ReconcileTimers": (
         "ReconcileTimersRole",
         {"UseCasesTable", "ControlTimers", "ListTimers"},

@@ -355,3 +355,112 @@ name = "default"
     found = problems(path)
     assert any("hours.mon: intervals must be in order and not overlap" in p for p in found)
     assert any("hours.tue: intervals must be in order and not overlap" in p for p in found)
+
+
+TEAMS = """
+default_team = "care"
+
+[[policy]]
+name = "billing"
+match = { topic = ["billing"] }
+team = "billing"
+tiers = [ { after = "1h" }, { after = "2h" }, { after = "4h", notify = ["cfo@example.com"] } ]
+
+[[policy]]
+name = "french"
+match = { language = ["fr"] }
+tiers = [ { after = "2h" } ]
+
+[[policy]]
+name = "default"
+tiers = [ { after = "4h" }, { after = "8h" } ]
+
+[teams.care]
+members = [["agents@example.com"], ["lead@example.com"]]
+
+[teams.billing]
+members = [["billing@example.com", "billing-2@example.com"], ["billing-lead@example.com"]]
+calendar = "office"
+quiet_hours = { timezone = "Europe/London", hours = "22:00-07:00" }
+
+[calendars.office]
+timezone = "Europe/London"
+hours = { mon = "09:00-17:00" }
+
+[topics.billing]
+terms = ["refund"]
+"""
+
+
+def test_a_policy_routes_by_topic_to_its_team_whose_members_each_tier_emails(tmp_path):
+    policy = load_policy(write(tmp_path, TEAMS))
+    rule = policy.for_case("x", "complaint", "normal", topic="billing")
+    assert (rule.name, rule.team, rule.calendar) == ("billing", "billing", "office")
+    assert [tier.notify for tier in rule.tiers] == [
+        ["billing@example.com", "billing-2@example.com"],
+        ["billing-lead@example.com"],
+        ["cfo@example.com"],  # a tier's own `notify` stands instead of the team's
+    ]
+    assert all(tier.quiet_hours.hours == "22:00-07:00" for tier in rule.tiers)
+
+
+def test_a_policy_without_a_team_has_the_default_team_and_the_last_list_carries_on(tmp_path):
+    policy = load_policy(write(tmp_path, TEAMS))
+    rule = policy.for_case("x", "question", "normal", topic="other")
+    assert (rule.name, rule.team) == ("default", "care")
+    assert [tier.notify for tier in rule.tiers] == [["agents@example.com"], ["lead@example.com"]]
+    moved = policy.handed_to(policy.named("billing"), "care")
+    assert [tier.notify for tier in moved.tiers] == [
+        ["agents@example.com"],
+        ["lead@example.com"],
+        ["lead@example.com"],  # care has two lists: the last one for every later tier
+    ]
+    assert all(tier.quiet_hours is None for tier in moved.tiers)
+
+
+@pytest.mark.parametrize(
+    ("language", "policy"),
+    [("fr", "french"), ("fr-CA", "french"), ("FR", "french"), ("en", "default"), (None, "default")],
+)
+def test_a_language_code_fits_its_regional_variants(tmp_path, language, policy):
+    rules = load_policy(write(tmp_path, TEAMS))
+    assert rules.for_case("x", "question", "normal", language=language).name == policy
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            ('team = "billing"', 'team = "finance"'),
+            "policy[0] ('billing').team: no team 'finance' (teams: billing, care)",
+        ),
+        (
+            ('default_team = "care"', 'default_team = "support"'),
+            "default_team: no team 'support' (teams: billing, care)",
+        ),
+        (
+            ('calendar = "office"', 'calendar = "shop"'),
+            "teams.billing.calendar: no calendar 'shop' (calendars: office)",
+        ),
+        (
+            ('topic = ["billing"]', 'topic = ["payments"]'),
+            "policy[0] ('billing').match.topic: no topic 'payments' (topics: billing, other)",
+        ),
+        (
+            ('default_team = "care"', ""),
+            "policy[2] ('default').tiers[0].notify: nobody to email; give `notify`, or a team "
+            "(the policy's `team`, or the file's `default_team`)",
+        ),
+        (
+            ('members = [["agents@example.com"], ["lead@example.com"]]', "members = []"),
+            "teams.care.members: List should have at least 1 item after validation, not 0",
+        ),
+        (('terms = ["refund"]', 'patterns = ["(unclosed"]'), "topics.billing.patterns[0]: not a"),
+    ],
+)
+def test_references_between_policies_teams_calendars_and_topics_are_checked(
+    tmp_path, change, problem
+):
+    assert change[0] in TEAMS
+    found = problems(write(tmp_path, TEAMS.replace(*change)))
+    assert any(p.startswith(problem) for p in found), found

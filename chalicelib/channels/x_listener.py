@@ -1,0 +1,205 @@
+"""Brand listening on X: a scheduled function searches recent posts (tweepy) for the
+policy's `[listening]` terms and hashtags, posts that talk about the brand without
+writing to it, and queues them like webhook deliveries, each with what found it
+(`Post.found_by`), so the service can tell them from posts addressed to us.
+
+Left out, in the query and again here: the brand's own posts and reposts; and posts that
+mention or reply to a brand account: those are mentions, which the webhook or the
+mentions poller brings.
+
+One checkpoint in the table (`x-listening`): the newest post seen (`since_id`) and, after
+a rate limit, the moment X allows the next call; a run never sleeps. With no checkpoint
+(the first run), or one X refuses as older than recent search reaches (seven days), the
+search starts LOOK_BACK ago rather than pulling a week of posts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.channels.x import V2Post, V2User, v2_post
+from chalicelib.inbox import Inbox
+from chalicelib.posts import Post
+from chalicelib.store import Checkpoints
+from chalicelib.telemetry import SERVICE
+
+if TYPE_CHECKING:
+    from chalicelib.policy import Listening
+
+logger = Logger(service=SERVICE, child=True)
+CHECKPOINT = "x-listening"
+LOOK_BACK = timedelta(hours=1)
+QUERY_LIMIT = 512  # characters, X's limit for recent search below the Pro access level
+FOUND_BY_LIMIT = 256  # Post.found_by's length
+PAGE_SIZE = 100
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "public_metrics",
+    "lang",
+]
+
+
+class QueryTooLong(ValueError):
+    """The policy's `[listening]` terms make a search query longer than X takes."""
+
+
+def listening_query(listening: Listening, brand_ids: Iterable[str]) -> str:
+    """`("Northwind Air" OR northwindair OR #nwfail) -is:retweet -from:ID -to:ID`: any
+    term (phrases and anything but a plain word quoted) or hashtag, leaving out reposts
+    and the brand's own posts and replies to it."""
+    words = [_keyword(term) for term in listening.terms] + list(listening.hashtags)
+    brands = sorted(brand_ids)
+    query = " ".join(
+        [f"({' OR '.join(words)})", "-is:retweet"]
+        + [f"-from:{brand}" for brand in brands]
+        + [f"-to:{brand}" for brand in brands]
+    )
+    if len(query) > QUERY_LIMIT:
+        raise QueryTooLong(
+            f"[listening]: the X search query for these terms and hashtags is {len(query)} "
+            f"characters, X takes at most {QUERY_LIMIT}: listen for fewer or shorter ones"
+        )
+    return query
+
+
+def _keyword(term: str) -> str:
+    return term if re.fullmatch(r"\w+", term) and term != "OR" else f'"{term}"'
+
+
+@dataclass(frozen=True)
+class ListenResult:
+    queued: int = 0
+    left_out: int = 0  # the brand's own posts, reposts, and mentions: not listening's
+    skipped_until: datetime | None = None
+    error: str | None = None
+
+    def as_output(self) -> dict[str, Any]:
+        """JSON for the function's result (Lambda cannot marshal a datetime)."""
+        until = self.skipped_until
+        return {**self.__dict__, "skipped_until": until.isoformat() if until else None}
+
+
+@dataclass
+class _Haul:
+    posts: list[Post] = field(default_factory=list)
+    left_out: int = 0
+    newest: str | None = None
+
+
+class BrandListener:
+    def __init__(
+        self,
+        client: Any,
+        checkpoints: Checkpoints,
+        inbox: Inbox,
+        brand_ids: frozenset[str],
+        listening: Listening,
+        clock: Callable[[], datetime],
+    ):
+        self._client = client  # a tweepy.Client
+        self._checkpoints = checkpoints
+        self._inbox = inbox
+        self._brand_ids = brand_ids
+        self._clock = clock
+        self.query = listening_query(listening, brand_ids)
+        self._found_by = [
+            (term, re.compile(rf"(?<!\w){_pattern(term)}(?!\w)", re.IGNORECASE))
+            for term in [*listening.terms, *listening.hashtags]
+        ]
+        group = self.query.partition(" -is:retweet")[0]
+        self._unmatched = (
+            group if len(group) <= FOUND_BY_LIMIT else group[: FOUND_BY_LIMIT - 1] + "…"
+        )
+
+    def listen(self) -> ListenResult:
+        """Queue every post found since the checkpoint, all pages, then move it on."""
+        import tweepy  # only the listener and the poller pay for tweepy and requests
+
+        checkpoint = self._checkpoints.get(CHECKPOINT)
+        now = self._clock()
+        if (until := checkpoint.get("rate_limited_until")) and now.timestamp() < until:
+            return ListenResult(skipped_until=datetime.fromtimestamp(until, UTC))
+        since_id, look_back, haul = checkpoint.get("since_id"), now - LOOK_BACK, _Haul()
+        try:
+            try:
+                self._search(haul, since_id, start_time=None if since_id else look_back)
+            except tweepy.BadRequest as refused:
+                if not (since_id and "since_id" in str(refused.api_errors)):
+                    raise
+                logger.warning(
+                    "X refused the listening checkpoint (older than recent search reaches): "
+                    "searching from the look-back instead",
+                    extra={"since_id": since_id, "look_back": str(LOOK_BACK)},
+                )
+                self._search(haul, None, start_time=look_back)
+        except tweepy.TooManyRequests as limited:
+            reset = limited.reset_time or int(now.timestamp()) + 15 * 60
+            self._inbox.put([p.received(now) for p in haul.posts])  # re-read next time: deduped
+            self._checkpoints.put(CHECKPOINT, {**checkpoint, "rate_limited_until": reset})
+            logger.warning("X rate limit: skipping listening until reset", extra={"reset": reset})
+            return ListenResult(
+                queued=len(haul.posts),
+                left_out=haul.left_out,
+                skipped_until=datetime.fromtimestamp(reset, UTC),
+            )
+        except tweepy.TweepyException as failure:
+            logger.warning("X listening search failed", extra={"error": str(failure)})
+            return ListenResult(error=str(failure))
+        self._inbox.put([p.received(now) for p in haul.posts])  # queued before the checkpoint
+        if haul.newest:
+            self._checkpoints.put(CHECKPOINT, {"since_id": haul.newest})
+        elif "rate_limited_until" in checkpoint:
+            self._checkpoints.put(
+                CHECKPOINT, {k: v for k, v in checkpoint.items() if k != "rate_limited_until"}
+            )
+        return ListenResult(queued=len(haul.posts), left_out=haul.left_out)
+
+    def _search(self, haul: _Haul, since_id: str | None, start_time: datetime | None) -> None:
+        """Walk every page of the search, newest first, into `haul`."""
+        import tweepy
+
+        for page in tweepy.Paginator(
+            self._client.search_recent_tweets,
+            self.query,
+            since_id=since_id,
+            start_time=start_time,
+            max_results=PAGE_SIZE,
+            expansions=["author_id"],
+            user_fields=["public_metrics"],
+            tweet_fields=TWEET_FIELDS,
+        ):
+            haul.newest = haul.newest or (page.meta or {}).get("newest_id")
+            users = {
+                str(u.id): V2User.model_validate(u.data)
+                for u in (page.includes or {}).get("users", [])
+            }
+            for tweet in page.data or []:
+                if post := self._found(V2Post.model_validate(tweet.data), users):
+                    haul.posts.append(post)
+                else:
+                    haul.left_out += 1
+
+    def _found(self, tweet: V2Post, users: dict[str, V2User]) -> Post | None:
+        """The post as listening found it, or None: the brand's own post, a repost, or
+        written to the brand (a mention: not ours to bring)."""
+        brands = self._brand_ids
+        if tweet.author_id in brands or tweet.is_repost or tweet.written_to(brands):
+            return None
+        found_by = next((t for t, p in self._found_by if p.search(tweet.text)), self._unmatched)
+        return v2_post(tweet, users, self._brand_ids, found_by=found_by)
+
+
+def _pattern(term: str) -> str:
+    """A term as X matches it: case aside, any run of spaces for a space."""
+    return r"\s+".join(re.escape(word) for word in term.split())
