@@ -116,16 +116,20 @@ def record_posts(event):
 
 @app.schedule("rate(1 minute)")
 def poll_x_mentions(event):
+    from chalicelib.channels import as_json
+
     poller = components.mentions_poller()
-    return [result.__dict__ for result in poller.poll_all()] if poller else []
+    return [as_json(result) for result in poller.poll_all()] if poller else []
 
 
 @app.schedule("rate(5 minutes)")
 def listen_on_x(event):
     """Brand listening: posts that name the brand without writing to it (policy's
     `[listening]`), found by X's recent search."""
+    from chalicelib.channels import as_json
+
     listener = components.brand_listener()
-    return listener.listen().as_output() if listener else {}
+    return as_json(listener.listen()) if listener else {}
 
 
 @app.schedule("rate(5 minutes)")

@@ -392,6 +392,13 @@ class Case:
         tiers = tuple(map(restaffed, self.tiers)) if policy.tiers else self.tiers
         return replace(self, team=team, tiers=tiers)
 
+    def addressed(self, post: Post) -> Case:
+        """Its post, found by listening, came again written to the brand (a mention):
+        the case is no longer overheard."""
+        return replace(
+            self, post=self.post.model_copy(update={"found_by": None, "brand": post.brand})
+        )
+
     def joined(self, incident_id: str) -> Case:
         return replace(self, incident_id=incident_id)
 

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
-from chalicelib.posts import ChannelName
+from chalicelib.posts import ChannelName, LanguageCode
 from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.topics import OTHER, Taxonomy
 from chalicelib.triage import Intent, Priority
@@ -158,7 +158,19 @@ class RepeatSpec(BaseModel):
     times: Annotated[int, Field(ge=1, le=100)]
 
 
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def _name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(
+            f"expected a lowercase name like 'billing' or 'trust-safety' (a-z, 0-9, - and _, "
+            f"at most 40), got {value!r}"
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
 """A team's or a topic's name: lowercase, like `billing` or `trust-safety`."""
 
 
@@ -212,9 +224,7 @@ class Match(BaseModel):
 
     topic: Annotated[list[Name], Field(min_length=1)] | None = None
     """Topics from `[topics]` (or `other`: a post no topic fits)."""
-    language: Annotated[list[Annotated[str, Field(min_length=2)]], Field(min_length=1)] | None = (
-        None
-    )
+    language: Annotated[list[LanguageCode], Field(min_length=1)] | None = None
     """Language codes: `en` fits `en` and `en-GB`; a post whose language is unknown fits
     none."""
     channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None

@@ -61,6 +61,8 @@ ChannelName = Annotated[str, AfterValidator(_channel_name)]
 """A channel's short lowercase name: x, facebook, instagram, or any source's own."""
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+LanguageCode = Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)]
+"""A BCP 47 language tag: `en`, `pt-BR`."""
 
 
 class Author(BaseModel):
@@ -89,9 +91,7 @@ class Post(BaseModel):
     brand: NonEmpty | None = None
     """The brand account it is addressed to (an X user id, a Facebook page or Instagram
     account id, or a generic source's own name): policies can match on it."""
-    language: Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)] | None = (
-        None
-    )
+    language: LanguageCode | None = None
     """The post's language (BCP 47: `en`, `pt-BR`), if the channel says: policies can
     match on it."""
     found_by: NonEmpty | None = None

@@ -119,9 +119,10 @@ class Escalator:
         )
         try:
             self.store.attach(case.id, post, event)
-        except DuplicatePost:
+        except DuplicatePost as duplicate:
             logger.info("duplicate follow-up", extra={"case_id": case.id, "post_id": post.id})
             telemetry.duplicate_post(post.channel)
+            self._written_to_us(duplicate.case_id, post)
         if early := self.store.early_reply(post.channel, post.id):  # it overtook this post
             self._brand_replied(early, case.id)
             case = self.store.get(case.id)
@@ -191,6 +192,20 @@ class Escalator:
         except CaseConflict:  # answered before: this reply is on the trail, that is all
             return self.store.get(case_id)
 
+    def _written_to_us(self, case_id: str, post: Post) -> Case:
+        """A post seen before, again: if listening found it first and now it comes
+        written to the brand (a mention), its case is no longer overheard."""
+
+        def addressed(case: Case) -> Change | None:
+            if case.post.id != post.id or case.post.addressed_to_us or not post.addressed_to_us:
+                return None
+            detail = {"post_id": post.id, "found_by": case.post.found_by}
+            return case.addressed(post), [
+                Event(self.clock(), "addressed to us", "escalator", detail)
+            ]
+
+        return self._settle(self.store.get(case_id), addressed)[1]
+
     def open_case(self, post: Post, thread: str | None = None) -> Case | None:
         """Triage a post and record it as a case; start its timer if it needs one.
         Safe to repeat: a post seen before returns its case, restarting a timer that a
@@ -236,9 +251,9 @@ class Escalator:
         except ThreadTaken:  # another first post of the thread won: this one joins it
             return self.receive(post)
         except DuplicatePost as duplicate:
-            case = self.store.get(duplicate.case_id)
-            logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
+            logger.info("duplicate post", extra={"case_id": duplicate.case_id, "post_id": post.id})
             telemetry.duplicate_post(post.channel)
+            case = self._written_to_us(duplicate.case_id, post)
             return self._carry_on(case, retry=True)  # finish what a crash cut short
         telemetry.case_opened(post.channel, case.intent)
         if early := self.store.early_reply(post.channel, post.id):

@@ -215,8 +215,18 @@ def policy() -> None:
     "path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_POLICY_PATH
 )
 def policy_check(path: Path) -> None:
-    """Validate a policy file: exit 0, or print every problem and exit 1."""
+    """Validate a policy file: exit 0, or print every problem and exit 1. The listening
+    query is measured with the brand ids in ESCALATOR_X_BRAND_IDS, if set."""
+    from chalicelib.channels import id_set
+    from chalicelib.channels.x_listener import QueryTooLong, listening_query
+
     rules = _fail_on_policy_errors(path)
+    if rules.listening is not None:
+        try:
+            listening_query(rules.listening, id_set(os.environ.get("ESCALATOR_X_BRAND_IDS")))
+        except QueryTooLong as too_long:
+            click.echo(f"{path}: {too_long}", err=True)
+            sys.exit(1)
     counts = [(len(rules.policy), "policy", "policies"), (len(rules.teams), "team", "teams")]
     counts.append((len(rules.topics), "topic", "topics"))
     summary = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n or one == "policy"]

@@ -3,7 +3,9 @@ normalised posts (chalicelib.posts.Post), marking the brand's own posts as such.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,3 +30,12 @@ class Delivery:
 def id_set(value: str | None) -> frozenset[str]:
     """`"123, 456"` → {"123", "456"}: account ids configured as one comma-separated value."""
     return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def as_json(result: Any) -> dict[str, Any]:
+    """A poller's result (a dataclass) as its scheduled function returns it: Lambda
+    cannot marshal a datetime."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in asdict(result).items()
+    }

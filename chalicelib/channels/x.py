@@ -23,11 +23,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from chalicelib.channels import Delivery, PlatformModel
-from chalicelib.posts import Author, InvalidPost, Post, describe_error
+from chalicelib.posts import Author, InvalidPost, LanguageCode, Post, describe_error
 
 CHANNEL = "x"
 NOT_LANGUAGES = {"und", "zxx", "art"}  # undetermined, no linguistic content, artificial
-_POST_LANGUAGE = TypeAdapter(Post.model_fields["language"].annotation)
+_POST_LANGUAGE = TypeAdapter(LanguageCode)
 
 
 def x_language(code: Any) -> str | None:

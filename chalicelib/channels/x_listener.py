@@ -84,11 +84,6 @@ class ListenResult:
     skipped_until: datetime | None = None
     error: str | None = None
 
-    def as_output(self) -> dict[str, Any]:
-        """JSON for the function's result (Lambda cannot marshal a datetime)."""
-        until = self.skipped_until
-        return {**self.__dict__, "skipped_until": until.isoformat() if until else None}
-
 
 @dataclass
 class _Haul:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -166,3 +167,18 @@ def _stack(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def api(stack: LocalStack) -> Api:
     return Api(stack)
+
+
+@pytest.fixture
+def metrics(monkeypatch, capsys):
+    """The EMF documents the stack prints from now on, as a function to read them."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    printed: list[dict] = []
+
+    def read() -> list[dict]:
+        for line in capsys.readouterr().out.splitlines():
+            if line.startswith('{"_aws"'):
+                printed.append(json.loads(line))
+        return printed
+
+    return read

@@ -200,6 +200,15 @@ def executions(stack: LocalStack, case_id: str) -> list[dict[str, Any]]:
     return [e for e in listed["executions"] if e["name"] == case_id]
 
 
+def find(documents: list[dict], name: str, **dimensions: str) -> list[dict]:
+    """The EMF documents (see conftest's `metrics`) of one metric with these dimensions."""
+    return [
+        d
+        for d in documents
+        if name in d and all(d.get(key) == value for key, value in dimensions.items())
+    ]
+
+
 def table_items(stack: LocalStack, partition: str) -> list[dict[str, Any]]:
     dynamodb = stack.client("dynamodb")
     return dynamodb.query(

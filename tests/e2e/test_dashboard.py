@@ -67,3 +67,26 @@ def test_the_board_lists_an_open_case_escaped_and_its_next_escalation(api):
     assert f'data-due="{case["next_deadline"].replace("+00:00", "Z")}"' in row[0]
     assert "0 / 1" in row[0]
     api.agent("POST", f"/cases/{case_id}/resolve")
+
+
+def test_the_board_shows_each_cases_team_and_topic_and_marks_overheard_posts(api):
+    found_by = '"><script>alert(1)</script>'
+    overheard = make_post("why was my refund never paid?", channel="dashboard", found_by=found_by)
+    addressed = make_post("@brand why was my refund never paid?", channel="dashboard")
+    for post in (overheard, addressed):
+        api.send(post)
+        api.wait_for_case(case_of(post), until=lambda c: c["next_deadline"] is not None)
+
+    board = api.agent("GET", "/?fragment=1").text
+    rows = {
+        post["id"]: re.search(rf'<tr data-case="{case_of(post)}">.*?</tr>', board, re.S)[0]
+        for post in (overheard, addressed)
+    }
+    for row in rows.values():
+        assert '<td>care <span class="muted">billing</span></td>' in row
+    assert "not addressed to us</span>" in rows[overheard["id"]]
+    assert "<script>" not in rows[overheard["id"]]
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in rows[overheard["id"]]
+    assert "not addressed to us" not in rows[addressed["id"]]
+    for post in (overheard, addressed):
+        api.agent("POST", f"/cases/{case_of(post)}/resolve")

@@ -11,25 +11,10 @@ import logging
 import pytest
 
 from chalicelib.telemetry import SERVICE
-from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, case_of, make_post, wait_for
+from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, case_of, find, make_post, wait_for
 
 CHANNEL = "telemetry"  # the default policy: tier 1 after 4 h of policy time
 TEXT = "@brand my parcel Zorblax-7 never arrived and the tracking page is broken"
-
-
-@pytest.fixture
-def metrics(monkeypatch, capsys):
-    """The EMF documents the stack prints from now on, as a function to read them."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    printed: list[dict] = []
-
-    def read() -> list[dict]:
-        for line in capsys.readouterr().out.splitlines():
-            if line.startswith('{"_aws"'):
-                printed.append(json.loads(line))
-        return printed
-
-    return read
 
 
 @pytest.fixture
@@ -59,14 +44,6 @@ def info_logs():
     logging.getLogger(SERVICE).removeHandler(keep)
     for logger, level in levels:
         logger.setLevel(level)
-
-
-def find(documents: list[dict], name: str, **dimensions: str) -> list[dict]:
-    return [
-        d
-        for d in documents
-        if name in d and all(d.get(key) == value for key, value in dimensions.items())
-    ]
 
 
 def test_a_case_is_counted_as_it_opens_breaches_escalates_and_is_answered(api, metrics):

@@ -16,6 +16,7 @@ import tweepy
 from chalicelib import components
 from chalicelib.actions import Action
 from chalicelib.cases import case_id_for
+from chalicelib.channels import as_json
 from chalicelib.channels.x_listener import CHECKPOINT, BrandListener
 from chalicelib.inbox import Inbox
 from chalicelib.policy import Listening
@@ -199,7 +200,7 @@ def test_a_rate_limit_is_remembered_runs_skip_until_the_reset_then_carry_on(harn
 
     assert time.monotonic() - started < 5  # it never sleeps on the limit
     assert result.skipped_until == datetime.fromtimestamp(reset, UTC)
-    assert result.as_output()["skipped_until"] == "2026-11-23T09:10:00+00:00"
+    assert as_json(result)["skipped_until"] == "2026-11-23T09:10:00+00:00"
     assert [p.id for p in queued()] == ["3005"]  # what it got before the limit is kept
     assert checkpoints.get(CHECKPOINT) == {"since_id": "2999", "rate_limited_until": reset}
     calls = len(api.calls)
@@ -258,7 +259,7 @@ def test_errors_are_reported_and_the_checkpoint_stays(harness, status, body):
 
     result = listener.listen()
 
-    assert result.error and result.as_output()["error"] == result.error
+    assert result.error and as_json(result)["error"] == result.error
     assert len(api.calls) == 1  # a refused query is not retried without the since_id
     assert queued() == []
     assert checkpoints.get(CHECKPOINT) == {"since_id": "2999"}

@@ -3,6 +3,7 @@ for the X API, and the stack's DynamoDB (checkpoints) and SQS (the inbox)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import tweepy
 
 from chalicelib import components
 from chalicelib.actions import Action
+from chalicelib.channels import as_json
 from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
@@ -132,6 +134,9 @@ def test_a_rate_limit_is_remembered_and_polls_skip_until_the_reset(harness):
 
     assert time.monotonic() - started < 5  # it never sleeps on the limit
     assert result.skipped_until == datetime.fromtimestamp(reset, UTC)
+    assert (
+        json.loads(json.dumps(as_json(result)))["skipped_until"] == result.skipped_until.isoformat()
+    )
     assert [p.id for p in queued()] == ["2005"]  # what it got before the limit is kept
     assert checkpoints.get(f"x-mentions#{BRAND}") == {"rate_limited_until": reset}
     calls = len(api.calls)

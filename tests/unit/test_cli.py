@@ -46,3 +46,18 @@ def test_policy_check_refuses_a_policy_that_routes_to_a_team_that_does_not_exist
     path.write_text(fixed)
     result = CliRunner().invoke(main, ["policy", "check", str(path)])
     assert (result.exit_code, result.output) == (0, f"{path}: ok, 2 policies, 1 team\n")
+
+
+def test_policy_check_refuses_listening_terms_that_make_too_long_a_search(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESCALATOR_X_BRAND_IDS", "900001")
+    path = tmp_path / "listening.toml"
+    terms = ", ".join(f'"Acme product {n}"' for n in range(30))
+    path.write_text(
+        f'[listening]\nterms = [{terms}]\n\n[[policy]]\nname = "default"\n'
+        'tiers = [ { after = "4h", notify = ["care@example.com"] } ]\n'
+    )
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{path}: [listening]: the X search query for these terms")
+    path.write_text(path.read_text().replace(terms, '"Acme Air"'))
+    assert CliRunner().invoke(main, ["policy", "check", str(path)]).exit_code == 0

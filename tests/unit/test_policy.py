@@ -464,3 +464,24 @@ def test_references_between_policies_teams_calendars_and_topics_are_checked(
     assert change[0] in TEAMS
     found = problems(write(tmp_path, TEAMS.replace(*change)))
     assert any(p.startswith(problem) for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            ('language = ["fr"]', 'language = ["French"]'),
+            "policy[1] ('french').match.language[0]: expected a language code like 'en' or "
+            "'pt-BR' (BCP 47), got 'French'",
+        ),
+        (
+            ("[teams.billing]", "[teams.Billing]"),
+            "teams.Billing.[key]: expected a lowercase name like 'billing'",
+        ),
+        (('terms = ["refund"]', "terms = []"), "topics.billing: a topic needs `terms` or"),
+    ],
+)
+def test_names_languages_and_topics_are_checked_where_they_are_written(tmp_path, change, problem):
+    assert change[0] in TEAMS
+    found = problems(write(tmp_path, TEAMS.replace(*change)))
+    assert any(p.startswith(problem) for p in found), found

@@ -90,7 +90,7 @@ def test_the_report_gives_each_channels_figures_and_all_together(table):
     result = CliRunner().invoke(main, ["report", "--table", table, "--json"])
 
     assert result.exit_code == 0, result.output
-    rows = {row["channel"]: row for row in json.loads(result.output)}
+    rows = {row["channel"]: row for row in json.loads(result.stdout)}
     assert list(rows) == ["facebook", "x", "all"]
     assert rows["x"] == {
         "channel": "x",
@@ -113,7 +113,7 @@ def test_the_report_gives_each_channels_figures_and_all_together(table):
 
 def test_the_report_as_csv_and_as_a_table(table):
     as_csv = CliRunner().invoke(main, ["report", "--table", table, "--csv", "--since", "2d"])
-    lines = as_csv.output.splitlines()
+    lines = as_csv.stdout.splitlines()
     assert lines[0].split(",")[-3:] == ["tier_1", "tier_2", "tier_3"]
     assert lines[2].startswith("x,3,2,1,0.6667,0.3333,0.6667,3600") and lines[2].endswith(",2,1,1")
 
