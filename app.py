@@ -2,16 +2,18 @@
 chalicelib (components builds what they need, once per container).
 
 Cold start: every Lambda function imports this module, so it imports only what every
-invocation needs (Chalice, Powertools' Logger and Tracer, boto3 through components).
+invocation needs (Chalice, Powertools' Logger, boto3 through components; Tracer and the
+X-Ray SDK only where a stage traces AWS calls).
 Each handler imports what it hands over to in its first lines, and each components
 factory what it builds: a webhook never loads triage, the service, emails or Jinja2,
 nor the escalate step the channels' models. New handlers do the same;
 tests/unit/test_cold_start.py checks it and bench/cold_start.py measures it.
 """
 
+import os
 from functools import partial
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Response
 
@@ -23,9 +25,16 @@ INBOX_QUEUE = "escalator-inbox"
 
 app = Chalice(app_name="escalator", configure_logs=False)  # Powertools logs, once
 logger = Logger(service=SERVICE)  # chalicelib's modules log through its children
-# X-Ray: boto3's calls only (a light cold start), and no responses (they hold posts).
-tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+if os.environ.get("ESCALATOR_TRACE_AWS_CALLS") == "true":
+    # X-Ray subsegments for each AWS call (no responses: they hold posts). The X-Ray SDK
+    # adds about a sixth to every cold start, so it is a stage's choice; Lambda's and
+    # Step Functions' own tracing (each invocation, each step) is on regardless.
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
+    app.register_middleware(
+        ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False))
+    )
 # Structured logs with the Lambda context; the correlation id is the API request's id,
 # or the case's for the timer's step (the inbox consumer sets it per post).
 app.register_middleware(

@@ -2,7 +2,8 @@
 
 Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
-ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; and ESCALATOR_BASE_URL, read by `base_url()`.
+ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; ESCALATOR_BASE_URL, read by `base_url()`; and
+ESCALATOR_TRACE_AWS_CALLS ("true": X-Ray subsegments per AWS call), read by app.
 
 Secrets and channel ids, read by `parameter()` (SECRETS below): each from its env var,
 or, when unset, from the SecureString parameter <ESCALATOR_SSM_PREFIX>/<parameter_name>

@@ -25,7 +25,7 @@ LAMBDA_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here; the SDK still loads
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here; the SDK still loads if on
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "ESCALATOR_TABLE": "escalator",
     "ESCALATOR_INBOX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/escalator-inbox",
@@ -43,8 +43,9 @@ HEAVY = (
 )
 
 
-def loaded_after(code: str) -> set[str]:
-    """The modules loaded once `code` has run in a fresh Lambda-like interpreter."""
+def loaded_after(code: str, **settings: str) -> set[str]:
+    """The modules loaded once `code` has run in a fresh Lambda-like interpreter with
+    these extra environment variables."""
     probe = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
     environment = {
         name: value
@@ -54,7 +55,7 @@ def loaded_after(code: str) -> set[str]:
     run = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={**environment, **LAMBDA_ENV},
+        env={**environment, **LAMBDA_ENV, **settings},
         capture_output=True,
         text=True,
     )
@@ -70,9 +71,20 @@ def test_importing_app_loads_only_what_every_invocation_needs():
         "chalicelib.settings",
         "chalicelib.telemetry",
     }
-    assert not {m for m in modules if m.startswith(HEAVY)}
+    assert not {m for m in modules if m.startswith((*HEAVY, "aws_xray_sdk"))}
     # ...and still what every invocation does need: not deferred to look light.
-    assert {"boto3", "botocore.client", "chalice", "aws_xray_sdk.core"} <= modules
+    assert {"boto3", "botocore.client", "chalice", "aws_lambda_powertools.logging"} <= modules
+
+
+def test_a_stage_that_traces_aws_calls_loads_the_xray_sdk_and_patches_botocore_at_import():
+    modules = loaded_after(
+        "import app\n"
+        "from aws_xray_sdk.core import patcher\n"
+        "assert 'botocore' in patcher._PATCHED_MODULES, patcher._PATCHED_MODULES",
+        ESCALATOR_TRACE_AWS_CALLS="true",
+        POWERTOOLS_TRACE_DISABLED="false",
+    )
+    assert {"aws_xray_sdk.core", "aws_xray_sdk.ext.botocore.patch"} <= modules
 
 
 def test_a_webhooks_first_call_loads_no_triage_service_emails_or_templates():
