@@ -31,7 +31,6 @@ from chalicelib.api import MAX_BODY_BYTES
 from chalicelib.cases import case_id_for
 from chalicelib.pages import MAX_FORM_BYTES, SESSION_COOKIE
 from chalicelib.signatures import sign_base64, sign_hex
-from tests.e2e import test_observability
 from tests.e2e.stack import (
     API_TOKEN,
     GENERIC_SECRET,
@@ -40,6 +39,7 @@ from tests.e2e.stack import (
     X_BRAND_ID,
     X_SECRET,
     executions,
+    find,
     make_post,
     sent_emails,
     table_items,
@@ -49,7 +49,6 @@ from tests.e2e.test_email_actions import emailed_case, links, state
 from tests.e2e.test_meta_webhook import messenger, new_id, page_comment
 from tests.e2e.test_x_webhook import account_activity, tweet_id, v1_tweet
 
-metrics = test_observability.metrics  # the EMF documents the stack prints (a fixture)
 COMPLAINT = "@brand refund me now, the app charged me twice and nobody answers"
 NOT_JSON = "body is not valid JSON"
 
@@ -206,7 +205,7 @@ def test_a_replayed_delivery_is_one_case_and_counted_as_a_duplicate(api, stack, 
     )
 
     def duplicates() -> list[dict]:
-        return test_observability.find(metrics(), "DuplicatePosts", channel=delivery.channel)
+        return find(metrics(), "DuplicatePosts", channel=delivery.channel)
 
     wait_for(lambda: len(duplicates()) >= 2, 5, "the two duplicates counted")
     case = api.case(delivery.case_id)
