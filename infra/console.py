@@ -22,6 +22,7 @@ STYLES = {
     "responded": {"fg": "green"},
     "resolved": {"fg": "green", "bold": True},
     "joined incident": {"fg": "red", "bold": True},
+    "moved": {"fg": "magenta"},
 }
 
 
@@ -57,13 +58,19 @@ class EventPrinter:
         if kind == "opened":
             label = "dismissed" if detail.get("status") == "dismissed" else "opened"
             workflow = "no workflow" if label == "dismissed" else f"{len(case.tiers)} tiers"
+            if case.team and label != "dismissed":
+                workflow += f" for {case.team}"
             text = (
-                f"{channel_name(post.channel)} {case.intent} · {case.priority} · {workflow} · "
+                f"{channel_name(post.channel)} {case.intent} about {case.topic} · "
+                f"{case.priority} · {workflow} · "
                 f'{post.author.handle}: "{excerpt(post.text, 48)}"'
             )
         elif kind == "notified":
             label = f"tier {int(detail['tier'])}"
             text = f"emailed {', '.join(detail['to'])}"
+        elif kind == "moved":
+            label = "moved"
+            text = f"from {detail['from_team']} to {detail['to_team']}, by {event['by']}"
         elif kind == "joined incident":
             label = "incident"
             text = f'storm about "{detail["term"]}": {detail["incident_id"]}'

@@ -65,7 +65,10 @@ def test_one_readable_line_per_event_in_policy_time():
 
     assert len(lines) == 3
     assert "+ 0:00" in lines[0] and "opened" in lines[0]
-    assert 'Facebook complaint · normal · 3 tiers · Mia: "my router is broken' in lines[0]
+    assert (
+        'Facebook complaint about other · normal · 3 tiers for care · Mia: "my router is broken'
+        in lines[0]
+    )
     assert "+ 4:00" in lines[1] and "tier 1" in lines[1]
     assert "emailed care-agents@example.com" in lines[1]
     assert "by sam, after tier 1" in lines[2]
@@ -86,3 +89,19 @@ def test_a_case_joining_an_incident_says_what_the_storm_is_about():
     assert len(lines) == 1
     assert "incident" in lines[0]
     assert 'storm about "outage": incident-0123456789abcdef0123' in lines[0]
+
+
+def test_a_move_says_from_which_team_to_which_and_who():
+    case = make_case()
+    lines: list[str] = []
+    EventPrinter(lambda case_id: case, echo=lines.append)(
+        {
+            "case_id": case.id,
+            "kind": "moved",
+            "at": OPENED.isoformat(),
+            "by": "maria",
+            "detail": {"from_team": "care", "to_team": "billing", "tier": 0},
+        }
+    )
+    assert len(lines) == 1 and "moved" in lines[0]
+    assert "from care to billing, by maria" in lines[0]
