@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.cases import Case, Status
-from chalicelib.figures import ChannelFigures, by_channel
+from chalicelib.figures import Figures, grouped
 
 DAY_SECONDS = 24 * 3600  # policy time the "last 24 hours" figures cover
 MAX_OPEN = 500
@@ -28,7 +28,7 @@ class Dashboard:
     time_scale: float
     open: list[Case]  # soonest next escalation first
     breached: list[Case]  # newest first
-    channels: list[ChannelFigures]
+    channels: list[Figures]
 
     @property
     def open_truncated(self) -> bool:
@@ -58,4 +58,4 @@ class Dashboard:
             key=lambda case: case.opened_at,
             reverse=True,
         )[:MAX_BREACHED]
-        return cls(now, time_scale, queue, breached, by_channel(recent))
+        return cls(now, time_scale, queue, breached, grouped(recent))

@@ -1,12 +1,14 @@
-"""How a set of cases went, per channel: the questions the industry studies ask (how
-many complaints are answered at all, how fast, how many within the SLA or the same
-day) and how far they climbed. Plain Python over cases; times are policy time."""
+"""How a set of cases went, per channel (or team, or topic): the questions the industry
+studies ask (how many complaints are answered at all, how fast, how many within the SLA
+or the same day) and how far they climbed. Plain Python over cases; times are policy
+time."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chalicelib.cases import Case, Status
@@ -14,9 +16,16 @@ from chalicelib.cases import Case, Status
 SAME_DAY_SECONDS = 24 * 3600
 
 
+GROUPINGS: dict[str, Callable[[Case], str]] = {
+    "channel": lambda case: case.post.channel,
+    "team": lambda case: case.team or "(no team)",
+    "topic": lambda case: case.topic,
+}
+
+
 @dataclass(frozen=True)
-class ChannelFigures:
-    channel: str
+class Figures:
+    group: str  # the channel, team or topic the cases share, or "all"
     cases: int
     answered: int
     waiting: int  # open, with no response yet
@@ -54,22 +63,23 @@ def answered_within_sla(case: Case) -> bool:
     return case.first_response_at <= case.deadline(sla)
 
 
-def by_channel(cases: list[Case]) -> list[ChannelFigures]:
-    """Figures for each channel the cases came on, in channel order."""
-    channels = sorted({case.post.channel for case in cases})
-    return [
-        summarize(channel, [c for c in cases if c.post.channel == channel]) for channel in channels
-    ]
+def grouped(cases: list[Case], by: str = "channel") -> list[Figures]:
+    """Figures for each channel (team, topic: see GROUPINGS) the cases have, in order."""
+    key = GROUPINGS[by]
+    groups: dict[str, list[Case]] = {}
+    for case in cases:
+        groups.setdefault(key(case), []).append(case)
+    return [summarize(name, groups[name]) for name in sorted(groups)]
 
 
-def summarize(channel: str, cases: list[Case]) -> ChannelFigures:
-    """Figures for these cases, under the name `channel` ("all", say)."""
+def summarize(group: str, cases: list[Case]) -> Figures:
+    """Figures for these cases, under the name `group` ("all", say)."""
     waits = sorted(w for case in cases if (w := first_response_seconds(case)) is not None)
     reached = Counter(
         number for case in cases for number in range(case.skipped_tiers + 1, case.tier + 1)
     )
-    return ChannelFigures(
-        channel=channel,
+    return Figures(
+        group=group,
         cases=len(cases),
         answered=len(waits),
         waiting=sum(case.status is Status.OPEN for case in cases),

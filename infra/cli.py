@@ -374,11 +374,19 @@ def secrets_set(name: str, stage: str) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
 @click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
 @click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+@click.option(
+    "--by",
+    type=click.Choice(["channel", "team", "topic"]),
+    default="channel",
+    show_default=True,
+    help="One row per channel, per team or per topic.",
+)
 @_aws_errors
 def report(
-    since_text: str, as_json: bool, as_csv: bool, stage: str, table_name: str | None
+    since_text: str, as_json: bool, as_csv: bool, stage: str, table_name: str | None, by: str
 ) -> None:
-    """How the cases of a period went, per channel (AWS_ENDPOINT_URL works too)."""
+    """How the cases of a period went, per channel, team or topic (AWS_ENDPOINT_URL works
+    too)."""
     from datetime import UTC, datetime, timedelta
 
     import boto3
@@ -402,13 +410,13 @@ def report(
         cases = reports.cases_since(CaseStore(dynamodb, table_name), start)
     except reports.TooManyCases as too_many:
         raise click.ClickException(str(too_many)) from None
-    rows = reports.rows(cases)
+    rows = reports.rows(cases, by)
     if as_json:
         click.echo(reports.as_json(rows))
     elif as_csv:
         click.echo(reports.as_csv(rows), nl=False)
     else:
-        click.echo(reports.as_table(rows, since_text))
+        click.echo(reports.as_table(rows, since_text, by))
 
 
 def _stack_output(stack: str, key: str) -> str:

@@ -1,4 +1,5 @@
-"""`escalator report`: how the cases of a period went, per channel, read from the table:
+"""`escalator report`: how the cases of a period went, per channel (or team, or topic),
+read from the table:
 how many, how many still wait for a first response, how many were answered at all,
 within the SLA and the same day (shares of all cases: one still waiting counts as not
 answered yet), how fast (p50, p90), how many breached a deadline and how far they
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.cases import Case, Status
-from chalicelib.figures import ChannelFigures, by_channel, summarize
+from chalicelib.figures import Figures, grouped, summarize
 from chalicelib.policy import format_duration
 from chalicelib.store import CaseStore
 
@@ -35,17 +36,18 @@ def cases_since(store: CaseStore, since: datetime) -> list[Case]:
     return cases
 
 
-def rows(cases: list[Case]) -> list[dict[str, Any]]:
-    """One row per channel, then one for all channels together."""
-    figures = by_channel(cases)
+def rows(cases: list[Case], by: str = "channel") -> list[dict[str, Any]]:
+    """One row per channel (team, topic), then one for all of them together; each row's
+    first key is `by`."""
+    figures = grouped(cases, by)
     if cases:
         figures.append(summarize("all", cases))
-    return [_row(f) for f in figures]
+    return [_row(f, by) for f in figures]
 
 
-def _row(figures: ChannelFigures) -> dict[str, Any]:
+def _row(figures: Figures, by: str) -> dict[str, Any]:
     return {
-        "channel": figures.channel,
+        by: figures.group,
         "cases": figures.cases,
         "answered": figures.answered,
         "waiting": figures.waiting,
@@ -75,17 +77,18 @@ def as_csv(report: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def as_table(report: list[dict[str, Any]], period: str) -> str:
+def as_table(report: list[dict[str, Any]], period: str, by: str = "channel") -> str:
+    width = max([10, *(len(str(row[by])) for row in report)])
     lines = [
-        f"Cases opened in the last {period}, per channel:",
-        f"{'channel':<10} {'cases':>6} {'waiting':>8} {'answered':>9} {'in SLA':>7} "
+        f"Cases opened in the last {period}, per {by}:",
+        f"{by:<{width}} {'cases':>6} {'waiting':>8} {'answered':>9} {'in SLA':>7} "
         f"{'same day':>9} "
         f"{'p50':>8} {'p90':>8} {'breached':>9}  escalations by tier",
     ]
     for row in report:
         tiers = ", ".join(f"{t}: {n}" for t, n in row["escalations_by_tier"].items()) or "-"
         lines.append(
-            f"{row['channel']:<10} {row['cases']:>6} {row['waiting']:>8} "
+            f"{row[by]:<{width}} {row['cases']:>6} {row['waiting']:>8} "
             f"{row['response_rate']:>9.0%} "
             f"{row['within_sla']:>7.0%} {row['same_day']:>9.0%} "
             f"{_span(row['first_response_p50_seconds']):>8} "

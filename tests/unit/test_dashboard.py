@@ -40,7 +40,7 @@ def test_channel_figures_count_answers_rates_and_first_response_times():
     board = Dashboard.of([c for c in recent if c.is_open], recent, NOW, 1.0)
 
     x, facebook = board.channels[1], board.channels[0]
-    assert (x.channel, x.cases, x.answered, x.breached) == ("x", 4, 3, 2)
+    assert (x.group, x.cases, x.answered, x.breached) == ("x", 4, 3, 2)
     assert x.response_rate == 0.75
     assert (x.median_seconds, x.p90_seconds) == (1800, 3000)
     assert (facebook.cases, facebook.answered, facebook.median_seconds) == (1, 0, None)

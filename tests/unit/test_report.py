@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -15,6 +16,7 @@ from chalicelib.policy import load_policy
 from chalicelib.posts import Post
 from chalicelib.store import CaseStore
 from chalicelib.triage import triage
+from infra import report as reports
 from infra.cli import main
 from infra.template import load_template
 
@@ -132,3 +134,26 @@ def test_a_period_with_more_cases_than_a_report_reads_is_refused_not_cut(table, 
 def test_a_bad_period_names_the_option(table):
     result = CliRunner().invoke(main, ["report", "--table", table, "--since", "a week"])
     assert result.exit_code == 2 and "--since" in result.output and "a week" in result.output
+
+
+def test_the_report_per_team_and_per_topic(table):
+    billing = [replace(case, team="billing", topic="billing") for case in KNOWN[:2]]
+    rows = {row["team"]: row for row in reports.rows([*billing, *KNOWN[2:5]], by="team")}
+    assert list(rows) == ["billing", "care", "all"]
+    assert (rows["billing"]["cases"], rows["billing"]["answered"]) == (2, 2)
+    assert (rows["care"]["cases"], rows["care"]["waiting"]) == (3, 1)
+    topics = reports.rows([*billing, *KNOWN[2:5]], by="topic")
+    assert [(row["topic"], row["cases"]) for row in topics] == [
+        ("billing", 2),
+        ("other", 3),
+        ("all", 5),
+    ]
+
+    as_table = CliRunner().invoke(main, ["report", "--table", table, "--by", "team"])
+    assert as_table.exit_code == 0, as_table.output
+    assert "Cases opened in the last 7d, per team:" in as_table.stdout
+    assert as_table.stdout.splitlines()[2].startswith("care ")  # the stored cases' one team
+    refused = CliRunner().invoke(main, ["report", "--table", table, "--by", "colour"])
+    assert refused.exit_code == 2 and "'colour' is not one of 'channel', 'team', 'topic'" in (
+        refused.output
+    )
