@@ -7,23 +7,23 @@ Left out, in the query and again here: the brand's own posts and reposts; and po
 mention or reply to a brand account: those are mentions, which the webhook or the
 mentions poller brings.
 
-One checkpoint in the table (`x-listening`): the newest post seen (`since_id`) and, after
-a rate limit, the moment X allows the next call; a run never sleeps. With no checkpoint
-(the first run), or one X refuses as older than recent search reaches (seven days), the
-search starts LOOK_BACK ago rather than pulling a week of posts.
+One checkpoint in the table (`x-listening`, see chalicelib.channels.x_reads: never
+sleeping on a rate limit). With no checkpoint (the first run), or one X refuses as older
+than recent search reaches (seven days), the search starts LOOK_BACK ago rather than
+pulling a week of posts.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from chalicelib.channels.x import V2Post, V2User, v2_post
+from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, checkpointed_read
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
 from chalicelib.store import Checkpoints
@@ -37,7 +37,6 @@ CHECKPOINT = "x-listening"
 LOOK_BACK = timedelta(hours=1)
 QUERY_LIMIT = 512  # characters, X's limit for recent search below the Pro access level
 FOUND_BY_LIMIT = 256  # Post.found_by's length
-PAGE_SIZE = 100
 TWEET_FIELDS = [
     "author_id",
     "created_at",
@@ -77,21 +76,6 @@ def _keyword(term: str) -> str:
     return term if re.fullmatch(r"\w+", term) and term != "OR" else f'"{term}"'
 
 
-@dataclass(frozen=True)
-class ListenResult:
-    queued: int = 0
-    left_out: int = 0  # the brand's own posts, reposts, and mentions: not listening's
-    skipped_until: datetime | None = None
-    error: str | None = None
-
-
-@dataclass
-class _Haul:
-    posts: list[Post] = field(default_factory=list)
-    left_out: int = 0
-    newest: str | None = None
-
-
 class BrandListener:
     def __init__(
         self,
@@ -117,18 +101,15 @@ class BrandListener:
             group if len(group) <= FOUND_BY_LIMIT else group[: FOUND_BY_LIMIT - 1] + "…"
         )
 
-    def listen(self) -> ListenResult:
-        """Queue every post found since the checkpoint, all pages, then move it on."""
-        import tweepy  # only the listener and the poller pay for tweepy and requests
-
-        checkpoint = self._checkpoints.get(CHECKPOINT)
+    def listen(self) -> ReadResult:
+        """Queue every post found since the checkpoint."""
         now = self._clock()
-        if (until := checkpoint.get("rate_limited_until")) and now.timestamp() < until:
-            return ListenResult(skipped_until=datetime.fromtimestamp(until, UTC))
-        since_id, look_back, haul = checkpoint.get("since_id"), now - LOOK_BACK, _Haul()
-        try:
+
+        def walk(haul: Haul, since_id: str | None) -> None:
+            import tweepy
+
             try:
-                self._search(haul, since_id, start_time=None if since_id else look_back)
+                self._search(haul, since_id, start_time=None if since_id else now - LOOK_BACK)
             except tweepy.BadRequest as refused:
                 if not (since_id and "since_id" in str(refused.api_errors)):
                     raise
@@ -137,30 +118,11 @@ class BrandListener:
                     "searching from the look-back instead",
                     extra={"since_id": since_id, "look_back": str(LOOK_BACK)},
                 )
-                self._search(haul, None, start_time=look_back)
-        except tweepy.TooManyRequests as limited:
-            reset = limited.reset_time or int(now.timestamp()) + 15 * 60
-            self._inbox.put([p.received(now) for p in haul.posts])  # re-read next time: deduped
-            self._checkpoints.put(CHECKPOINT, {**checkpoint, "rate_limited_until": reset})
-            logger.warning("X rate limit: skipping listening until reset", extra={"reset": reset})
-            return ListenResult(
-                queued=len(haul.posts),
-                left_out=haul.left_out,
-                skipped_until=datetime.fromtimestamp(reset, UTC),
-            )
-        except tweepy.TweepyException as failure:
-            logger.warning("X listening search failed", extra={"error": str(failure)})
-            return ListenResult(error=str(failure))
-        self._inbox.put([p.received(now) for p in haul.posts])  # queued before the checkpoint
-        if haul.newest:
-            self._checkpoints.put(CHECKPOINT, {"since_id": haul.newest})
-        elif "rate_limited_until" in checkpoint:
-            self._checkpoints.put(
-                CHECKPOINT, {k: v for k, v in checkpoint.items() if k != "rate_limited_until"}
-            )
-        return ListenResult(queued=len(haul.posts), left_out=haul.left_out)
+                self._search(haul, None, start_time=now - LOOK_BACK)
 
-    def _search(self, haul: _Haul, since_id: str | None, start_time: datetime | None) -> None:
+        return checkpointed_read(CHECKPOINT, walk, self._checkpoints, self._inbox, now)
+
+    def _search(self, haul: Haul, since_id: str | None, start_time: datetime | None) -> None:
         """Walk every page of the search, newest first, into `haul`."""
         import tweepy
 
@@ -174,16 +136,7 @@ class BrandListener:
             user_fields=["public_metrics"],
             tweet_fields=TWEET_FIELDS,
         ):
-            haul.newest = haul.newest or (page.meta or {}).get("newest_id")
-            users = {
-                str(u.id): V2User.model_validate(u.data)
-                for u in (page.includes or {}).get("users", [])
-            }
-            for tweet in page.data or []:
-                if post := self._found(V2Post.model_validate(tweet.data), users):
-                    haul.posts.append(post)
-                else:
-                    haul.left_out += 1
+            haul.take(page, self._found)
 
     def _found(self, tweet: V2Post, users: dict[str, V2User]) -> Post | None:
         """The post as listening found it, or None: the brand's own post, a repost, or
