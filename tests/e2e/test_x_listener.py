@@ -267,7 +267,8 @@ def test_errors_are_reported_and_the_checkpoint_stays(harness, status, body):
 
 def test_a_found_post_also_delivered_as_a_mention_is_one_case(api, stack, harness):
     """Found (it mentions an account not among the brand ids), then delivered by the
-    webhook for that subscribed account: the case id is the post's, so one case."""
+    webhook for that subscribed account: the case id is the post's, so one case, which
+    the mention makes addressed to us."""
     listener, _, queued, x_api, _ = harness
     x_api.add_passthru("http://127.0.0.1")
     post_id = str(uuid.uuid4().int % 10**18)
@@ -289,10 +290,11 @@ def test_a_found_post_also_delivered_as_a_mention_is_one_case(api, stack, harnes
     }
     response = api.send_x({"for_user_id": "900002", "tweet_create_events": [tweet]})
     assert response.json()["accepted"] == 1
-    time.sleep(1.2)  # longer than the inbox poller takes to record a queued post
 
-    _, events = service.store.history(case_id)
-    assert [e.kind for e in events].count("opened") == 1
+    case = api.wait_for_case(case_id, until=lambda c: c["addressed_to_us"])
+    assert case["post"]["brand"] == "900002"  # the mention says which account it was for
+    kinds = [e["kind"] for e in case["events"]]
+    assert (kinds.count("opened"), kinds.count("addressed to us")) == (1, 1)
     service.take(case_id, Action.RESOLVE, "test")
 
 
