@@ -92,6 +92,8 @@ def _timeline_entry(event: Event) -> str:
         return f"tier {tier} emailed"
     if event.kind == "escalated":
         return f"escalated to tier {tier}"
+    if event.kind == "moved":
+        return f"moved to team {event.detail.get('to_team')} at tier {tier}"
     return f"{event.kind} at tier {tier}" if tier else event.kind
 
 

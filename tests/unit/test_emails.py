@@ -108,11 +108,18 @@ def test_the_timeline_reads_in_policy_time_and_names_people():
         Event(OPENED, "timer started", "escalator", {}),
         Event(OPENED + timedelta(minutes=60), "notified", "timer", {"tier": 1}),
         Event(OPENED + timedelta(minutes=75), "acknowledged", "ana@example.com", {"tier": 1}),
+        Event(
+            OPENED + timedelta(minutes=80),
+            "moved",
+            "ana@example.com",
+            {"tier": 1, "from_team": "care", "to_team": "billing"},
+        ),
     ]
     assert timeline(case, events) == [
         {"at": "+0:00", "what": "opened", "by": ""},
         {"at": "+1:00", "what": "tier 1 emailed", "by": ""},
         {"at": "+1:15", "what": "acknowledged at tier 1", "by": "ana@example.com"},
+        {"at": "+1:20", "what": "moved to team billing at tier 1", "by": "ana@example.com"},
     ]
     text = parts(render(case, events=events)[0])["text/plain"]
     assert "+1:15  acknowledged at tier 1 — ana@example.com" in text
