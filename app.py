@@ -25,7 +25,7 @@ INBOX_QUEUE = "escalator-inbox"
 
 app = Chalice(app_name="escalator", configure_logs=False)  # Powertools logs, once
 logger = Logger(service=SERVICE)  # chalicelib's modules log through its children
-if os.environ.get("ESCALATOR_TRACE_AWS_CALLS") == "true":
+if os.environ.get("ESCALATOR_TRACE_AWS_CALLS", "").lower() in ("1", "true", "yes"):
     # X-Ray subsegments for each AWS call (no responses: they hold posts). The X-Ray SDK
     # adds about a sixth to every cold start, so it is a stage's choice; Lambda's and
     # Step Functions' own tracing (each invocation, each step) is on regardless.

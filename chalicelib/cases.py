@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -377,20 +378,30 @@ class Case:
         """The execution's name: one per case and round, so a restarted timer is new."""
         return self.id if self.timer_round == 0 else f"{self.id}-r{self.timer_round}"
 
-    def moved(self, team: str, policy: EscalationPolicy) -> Case:
-        """Handed to another team (`policy`: the case's policy staffed by it): its tiers
-        email that team's people from now on; deadlines, and the emails sent, stay."""
+    def moved(
+        self, team: str, notify: Sequence[Sequence[str]], quiet_hours: QuietHours | None
+    ) -> Case:
+        """Handed to another team: each tier emails `notify[n - 1]` (that team's people)
+        from now on, under its quiet hours, on the same clock. An open case owes the
+        tiers already reached to the new team at once (a new timer round sends them; each
+        person still gets a tier's email at most once)."""
         if self.status in (Status.RESOLVED, Status.DISMISSED):
             raise CaseConflict(self.id, f"case is {self.status}: nothing to move")
         if team == self.team:
             raise CaseConflict(self.id, f"case is with team {team} already")
-
-        def restaffed(tier: Tier) -> Tier:
-            notify, quiet_hours = _people(policy.tiers[min(tier.number, len(policy.tiers)) - 1])
-            return replace(tier, notify=notify, quiet_hours=quiet_hours)
-
-        tiers = tuple(map(restaffed, self.tiers)) if policy.tiers else self.tiers
-        return replace(self, team=team, tiers=tiers)
+        tiers = tuple(
+            replace(tier, notify=tuple(people), quiet_hours=quiet_hours)
+            for tier, people in zip(self.tiers, notify, strict=True)
+        )
+        moved = replace(self, team=team, tiers=tiers)
+        if not self.is_open or self.incident_id:
+            return moved
+        owed = max(self.skipped_tiers, min(self.notified_tier, self.tier - 1))
+        if self.paused_at:  # no timer: resuming starts one, which sends what is owed
+            return replace(moved, notified_tier=owed)
+        return replace(
+            moved, notified_tier=owed, timer_round=self.timer_round + 1, execution_arn=None
+        )
 
     def addressed(self, post: Post) -> Case:
         """Its post, found by listening, came again written to the brand (a mention):

@@ -31,7 +31,7 @@ from pydantic import (
 from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
 from chalicelib.posts import ChannelName, LanguageCode
 from chalicelib.settings import DEFAULT_POLICY_PATH
-from chalicelib.topics import OTHER, Taxonomy
+from chalicelib.topics import OTHER, Taxonomy, compile_topic
 from chalicelib.triage import Intent, Priority
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -214,6 +214,12 @@ class TopicSpec(BaseModel):
     def _says_something(self) -> TopicSpec:
         if not (self.terms or self.patterns):
             raise ValueError("a topic needs `terms` or `patterns`")
+        if empty := [p for p in self.patterns if re.fullmatch(p, "")]:
+            raise ValueError(f"patterns: a pattern must not match nothing at all, got {empty[0]!r}")
+        try:  # as triage will: one pattern for the topic (inline flags, group names clash)
+            compile_topic(self.terms, self.patterns)
+        except re.error as error:
+            raise ValueError(f"the topic's terms and patterns do not combine: {error}") from None
         return self
 
 
@@ -250,11 +256,12 @@ class Match(BaseModel):
 
 
 def _speaks(language: str | None, languages: list[str]) -> bool:
+    """`en` fits `en` and `en-GB`; `zh-Hant` fits `zh-Hant-TW` (case aside)."""
     if language is None:
         return False
     language = language.lower()
     return any(
-        language.partition("-")[0] == code.lower() or language == code.lower() for code in languages
+        language == code.lower() or language.startswith(code.lower() + "-") for code in languages
     )
 
 
@@ -405,6 +412,8 @@ class Policy(BaseModel):
                 problems.append(
                     f"teams.{name}.calendar: {missing('calendar', team.calendar, self.calendars)}"
                 )
+        if OTHER in self.topics:
+            problems.append(f"topics.{OTHER}: is what a post no topic fits is about; rename it")
         topics = {**self.topics, OTHER: None}
         for index, rule in enumerate(self.policy):
             where = f"policy[{index}] ({rule.name!r})"
@@ -445,42 +454,28 @@ class Policy(BaseModel):
         topic: str = OTHER,
         language: str | None = None,
     ) -> EscalationPolicy:
-        """The first policy that fits the case, staffed by its team (see `staffed`)."""
+        """The first policy that fits the case, as its case sees it: with its team (its
+        own, or the default team) filled in. Each tier emails its own `notify` if it has
+        one, else the team's members for it, under the team's quiet hours (unless the tier
+        sets its own); the team's calendar applies if the policy names none."""
         case = CaseFacts(channel, intent, priority, brand, topic, language)
-        return self.staffed(next(rule for rule in self.policy if rule.match.fits(case)))
-
-    def staffed(self, rule: EscalationPolicy, team: str | None = None) -> EscalationPolicy:
-        """The policy as its cases see it, with `team` (default: the policy's own, or the
-        default team) filled in: each tier emails its own `notify` if it has one, else the
-        team's members for it; the team's quiet hours and calendar apply where the policy
-        sets none."""
-        name = team or rule.team or self.default_team
+        rule = next(rule for rule in self.policy if rule.match.fits(case))
+        name = rule.team or self.default_team
         if name is None:
             return rule
-        spec = self.teams[name]  # KeyError: no such team (validated for policies' own)
+        team = self.teams[name]
         tiers = [
             tier.model_copy(
                 update={
-                    "notify": tier.notify or spec.members_for(number),
-                    "quiet_hours": tier.quiet_hours or spec.quiet_hours,
+                    "notify": tier.notify or team.members_for(number),
+                    "quiet_hours": tier.quiet_hours or (None if tier.notify else team.quiet_hours),
                 }
             )
             for number, tier in enumerate(rule.tiers, start=1)
         ]
         return rule.model_copy(
-            update={"team": name, "tiers": tiers, "calendar": rule.calendar or spec.calendar}
+            update={"team": name, "tiers": tiers, "calendar": rule.calendar or team.calendar}
         )
-
-    def handed_to(self, rule: EscalationPolicy, team: str) -> EscalationPolicy:
-        """The policy staffed by `team` alone, what a case moved to the team follows: the
-        policy's own `notify` and quiet hours were for the team it had."""
-        bare = [
-            tier.model_copy(update={"notify": None, "quiet_hours": None}) for tier in rule.tiers
-        ]
-        return self.staffed(rule.model_copy(update={"tiers": bare}), team)
-
-    def named(self, name: str) -> EscalationPolicy | None:
-        return next((rule for rule in self.policy if rule.name == name), None)
 
 
 class PolicyError(ValueError):

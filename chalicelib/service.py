@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
 from chalicelib.actions import Action, ActionSigner, ActionToken
+from chalicelib.calendars import QuietHours
 from chalicelib.cases import (
     Case,
     CaseConflict,
@@ -33,7 +34,7 @@ from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident
 from chalicelib.figures import first_response_seconds
 from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
-from chalicelib.policy import EscalationPolicy, Policy, TierSpec, format_duration
+from chalicelib.policy import Policy, format_duration
 from chalicelib.posts import Post
 from chalicelib.store import (
     AuthorContacts,
@@ -96,7 +97,8 @@ class Escalator:
 
     def receive(self, post: Post) -> Case | None:
         """Where a post goes: a brand post answers its thread's case; a customer post
-        joins its thread's case while that case is in hand, or opens a new one."""
+        joins its thread's case while that case is in hand, or opens a new one. A post
+        listening overheard never reopens or resumes a case: it was not written to us."""
         thread = self.store.thread_case(post)
         if post.from_brand:
             return self._brand_replied(post, thread)
@@ -104,7 +106,8 @@ class Escalator:
             case = self.store.get(thread)
             if case.takes_follow_ups:
                 return self._follow_up(case, post)
-            if case.may_reopen(post.received_at or self.clock(), self.policy.reopen_within):
+            reopens = case.may_reopen(post.received_at or self.clock(), self.policy.reopen_within)
+            if reopens and post.addressed_to_us:
                 return self._reopen(case, post)
         return self.open_case(post, thread)
 
@@ -126,7 +129,7 @@ class Escalator:
         if early := self.store.early_reply(post.channel, post.id):  # it overtook this post
             self._brand_replied(early, case.id)
             case = self.store.get(case.id)
-        if case.paused_at is None or not case.is_open:
+        if case.paused_at is None or not case.is_open or not post.addressed_to_us:
             return self._carry_on(case) if case.is_open else case  # a timer a crash lost
 
         def resume(case: Case) -> Change | None:
@@ -151,6 +154,8 @@ class Escalator:
         except DuplicatePost:
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
             telemetry.duplicate_post(post.channel)
+            if post.id == case.post.id:  # the post that opened it, again: no reopening
+                return self._written_to_us(case.id, post)
 
         def reopen(case: Case) -> Change | None:
             if case.status is not Status.RESOLVED:
@@ -216,7 +221,7 @@ class Escalator:
             post.text,
             post.author.followers,
             post.engagement,
-            self._repeat_contact(post, now),
+            post.addressed_to_us and self._repeat_contact(post, now),  # overheard: no contact
             self.policy.taxonomy,
         )
         if not post.addressed_to_us and verdict.intent not in OVERHEARD_INTENTS:
@@ -645,20 +650,14 @@ class Escalator:
         return self.take(case_id, Action.MOVE, by, team=team)
 
     def _move_to(self, team: str | None) -> Callable[[Case, datetime], Case]:
-        """A move to `team`: its tiers email that team's people from now on, on the same
-        clock (the timer runs on). UnknownTeam for a team the policy does not have."""
+        """A move to `team` (see `Case.moved`); UnknownTeam for a team the policy does
+        not have."""
         if team not in self.policy.teams:
             raise UnknownTeam(team, sorted(self.policy.teams))
+        spec = self.policy.teams[team]
+        quiet = QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None
         return lambda case, now: case.moved(
-            team, self.policy.handed_to(self._policy_of(case), team)
-        )
-
-    def _policy_of(self, case: Case) -> EscalationPolicy:
-        """The policy the case opened under; if it has left the file since, one with the
-        case's own deadlines."""
-        return self.policy.named(case.policy_name) or EscalationPolicy(
-            name=case.policy_name,
-            tiers=[TierSpec(after=max(1, t.after_seconds)) for t in case.tiers],
+            team, [spec.members_for(tier.number) for tier in case.tiers], quiet
         )
 
     def pause(self, case_id: str, by: str) -> Case:

@@ -70,7 +70,9 @@ class EventPrinter:
             text = f"emailed {', '.join(detail['to'])}"
         elif kind == "moved":
             label = "moved"
-            text = f"from {detail['from_team']} to {detail['to_team']}, by {event['by']}"
+            text = (
+                f"from {detail['from_team'] or 'no team'} to {detail['to_team']}, by {event['by']}"
+            )
         elif kind == "joined incident":
             label = "incident"
             text = f'storm about "{detail["term"]}": {detail["incident_id"]}'

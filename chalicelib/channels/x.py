@@ -16,6 +16,7 @@ X's codes for no language or an undetermined one (`und`, `zxx`, `art`, `q...`) d
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
@@ -27,14 +28,16 @@ from chalicelib.posts import Author, InvalidPost, LanguageCode, Post, describe_e
 
 CHANNEL = "x"
 NOT_LANGUAGES = {"und", "zxx", "art"}  # undetermined, no linguistic content, artificial
+_LOCAL_USE = re.compile(r"^q[a-t][a-z]$")  # ISO 639's private range: X's qme, qam, qht...
 _POST_LANGUAGE = TypeAdapter(LanguageCode)
 
 
 def x_language(code: Any) -> str | None:
     """X's `lang` as a post's language, or None: X's own codes for posts with no
-    language it can name (`und`, `zxx`, `art`, and `qme`, `qam`, `qht`... starting with
-    q) and anything Post would refuse are no language, never a refused delivery."""
-    if not isinstance(code, str) or code in NOT_LANGUAGES or code.startswith("q"):
+    language it can name (`und`, `zxx`, `art`, and ISO 639's local-use range: `qme`,
+    `qam`, `qht`...) and anything Post would refuse are no language, never a refused
+    delivery."""
+    if not isinstance(code, str) or code in NOT_LANGUAGES or _LOCAL_USE.match(code):
         return None
     try:
         return _POST_LANGUAGE.validate_python(code)

@@ -81,3 +81,37 @@ def test_an_overheard_post_that_then_comes_as_a_mention_is_one_case_addressed_to
     addressed = next(e for e in case["events"] if e["kind"] == "addressed to us")
     assert addressed["detail"]["found_by"] == FOUND_BY
     api.agent("POST", f"/cases/{case['id']}/resolve")
+
+
+def test_an_overheard_post_never_resumes_or_reopens_a_case_its_own_post_never_reopens(api):
+    thread = make_post("@brand why is my refund still not paid?", channel="dashboard")
+    thread["conversation_id"] = f"conversation-{thread['id']}"
+    assert api.send(thread).status_code == 202
+    case_id = case_of(thread)
+    api.wait_for_case(case_id, until=lambda c: c["next_deadline"] is not None)
+    assert api.agent("POST", f"/cases/{case_id}/pause", json={}).status_code == 200
+
+    overheard = make_post(
+        "why does Northwind Air never pay refunds?",
+        channel="dashboard",
+        found_by=FOUND_BY,
+        conversation_id=thread["conversation_id"],
+    )
+    assert api.send(overheard).status_code == 202
+    case = api.wait_for_case(
+        case_id, until=lambda c: "follow-up" in [e["kind"] for e in c["events"]]
+    )
+    assert case["paused_at"] is not None  # still waiting on the customer
+    assert "resumed" not in [e["kind"] for e in case["events"]]
+
+    found = make_post("why has Northwind Air lost my bag?", channel="dashboard", found_by=FOUND_BY)
+    found["conversation_id"] = f"conversation-{found['id']}"  # its thread is its case's
+    assert api.send(found).status_code == 202
+    found_case = api.wait_for_case(case_of(found))
+    assert api.agent("POST", f"/cases/{found_case['id']}/resolve", json={}).status_code == 200
+    again = {key: value for key, value in found.items() if key != "found_by"}
+    assert api.send(again).status_code == 202  # the same post, now as a mention
+    after = api.wait_for_case(case_of(found), until=lambda c: c["addressed_to_us"])
+    assert after["status"] == "resolved"
+    assert "reopened" not in [e["kind"] for e in after["events"]]
+    api.agent("POST", f"/cases/{case_id}/resolve", json={})

@@ -1,6 +1,7 @@
 """Topic routing on the local stack: each topic of the shipped taxonomy reaches its
 team's tier emails (the routing-* policies of conftest.py), and a case moves between
-teams from the agent API and from an email's link, on an unchanged clock."""
+teams from the agent API and from an email's link, on an unchanged clock: the new team is
+told of the tier reached at once, and has the tiers after it."""
 
 from __future__ import annotations
 
@@ -71,13 +72,21 @@ def test_a_case_moved_from_the_agent_api_escalates_to_the_new_team_on_the_same_c
     assert after["team"] == "delivery"
     clock = ("opened_at", "first_deadline", "next_deadline", "tier", "policy")
     assert {key: after[key] for key in clock} == {key: before[key] for key in clock}
+    tier_1 = tier_emails(case["id"], 1, count=2)  # the new team hears of it at once
+    assert sorted(m["To"] for m in tier_1) == ["billing-1@example.com", "delivery-1@example.com"]
     assert [m["To"] for m in tier_emails(case["id"], 2)] == ["delivery-2@example.com"]
-    trail = api.case(case["id"])["events"]
+    trail = api.wait_for_case(
+        case["id"], until=lambda c: [e["kind"] for e in c["events"]].count("notified") == 3
+    )["events"]
     move = next(e for e in trail if e["kind"] == "moved")
     assert move["by"] == "maria"
     assert (move["detail"]["from_team"], move["detail"]["to_team"]) == ("billing", "delivery")
     notified = [e["detail"]["to"] for e in trail if e["kind"] == "notified"]
-    assert notified == [["billing-1@example.com"], ["delivery-2@example.com"]]
+    assert notified == [
+        ["billing-1@example.com"],
+        ["delivery-1@example.com"],
+        ["delivery-2@example.com"],
+    ]
 
 
 def test_a_case_moved_from_an_email_link_goes_to_the_team_the_link_names(api, stack):
@@ -100,6 +109,12 @@ def test_a_case_moved_from_an_email_link_goes_to_the_team_the_link_names(api, st
     assert done.status_code == 200, done.text
     assert "Moved to team digital" in done.text
     assert api.case(case["id"])["team"] == "digital"
+    tier_1 = tier_emails(case["id"], 1, count=3)
+    assert sorted(m["To"] for m in tier_1) == [
+        "billing-1@example.com",
+        "digital-1@example.com",
+        "digital-1b@example.com",
+    ]
     tier_2 = tier_emails(case["id"], 2)
     assert [m["To"] for m in tier_2] == ["digital-2@example.com"]
     move = next(e for e in api.case(case["id"])["events"] if e["kind"] == "moved")

@@ -215,32 +215,36 @@ def test_a_rearmed_case_gets_a_new_rounds_timer_with_its_clock_unchanged():
     assert (rearmed.tier, rearmed.next_deadline) == (case.tier, case.next_deadline)
 
 
-def test_a_moved_case_emails_the_new_team_from_its_next_tier_on_the_same_clock():
-    case = open_case("my order is missing, terrible").advanced()
-    policy = POLICY.model_copy(
-        update={
-            "teams": {
-                **POLICY.teams,
-                "logistics": POLICY.teams["care"].model_copy(
-                    update={"members": [["depot@example.com"], ["ops@example.com"]]}
-                ),
-            }
-        }
-    )
-    moved = case.moved("logistics", policy.handed_to(POLICY.named(case.policy_name), "logistics"))
+LOGISTICS = [("depot@example.com",), ("ops@example.com",), ("ops@example.com",)]
+NIGHT = QuietHours(timezone="UTC", hours="22:00-07:00")
+
+
+def test_a_moved_case_owes_the_new_team_the_tiers_reached_on_the_same_clock():
+    case = open_case("my order is missing, terrible").advanced().advanced()
+    case = case.sent(case.tiers[0], 0).sent(case.tiers[1], 0)  # tiers 1 and 2 emailed
+    moved = case.moved("logistics", LOGISTICS, NIGHT)
     assert (moved.team, case.team) == ("logistics", "care")
-    assert [t.notify for t in moved.tiers] == [
-        ("depot@example.com",),
-        ("ops@example.com",),
-        ("ops@example.com",),
-    ]
+    assert [t.notify for t in moved.tiers] == LOGISTICS
+    assert all(t.quiet_hours == NIGHT for t in moved.tiers)
     assert [moved.deadline(t) for t in moved.tiers] == [case.deadline(t) for t in case.tiers]
-    assert (moved.tier, moved.notified_tier, moved.next_deadline) == (
-        case.tier,
-        case.notified_tier,
-        case.next_deadline,
-    )
+    assert (moved.tier, moved.next_deadline) == (case.tier, case.next_deadline)
+    assert moved.unsent == (moved.tiers[1], 0)  # the tier reached, for the new team's people
+    assert moved.tiers[1].notify == LOGISTICS[1]
+    assert moved.timer_round == case.timer_round + 1 and moved.execution_arn is None
+
+    held = open_case("my order is missing, terrible").advanced().advanced()  # none sent yet
+    tier, repeat = held.moved("logistics", LOGISTICS, None).unsent
+    assert (tier.number, tier.notify, repeat) == (1, LOGISTICS[0], 0)
+    fresh = open_case("my order is missing, terrible")
+    assert fresh.moved("logistics", LOGISTICS, None).unsent is None  # nothing reached yet
+
+
+def test_a_move_is_refused_to_the_same_team_and_for_a_closed_case():
+    case = open_case("my order is missing, terrible")
+    moved = case.moved("logistics", LOGISTICS, None)
     with pytest.raises(CaseConflict, match="with team logistics already"):
-        moved.moved("logistics", policy.handed_to(POLICY.named(case.policy_name), "logistics"))
+        moved.moved("logistics", LOGISTICS, None)
     with pytest.raises(CaseConflict, match="resolved: nothing to move"):
-        case.resolved(OPENED, "maria").moved("care", POLICY.named(case.policy_name))
+        case.resolved(OPENED, "maria").moved("logistics", LOGISTICS, None)
+    answered = case.responded(OPENED, "maria").moved("logistics", LOGISTICS, None)
+    assert (answered.team, answered.timer_round) == ("logistics", case.timer_round)

@@ -57,6 +57,7 @@ def with_lang(lang) -> tuple[dict, dict]:
         ("qme", None),  # X's q... codes: mentions only, hashtags only, ...
         ("qam", None),
         ("qht", None),
+        ("qu", "qu"),  # Quechua: a language that starts with q
         ("EN", None),  # not what Post takes: no language, never a refused delivery
         ("e", None),
         ("x" * 40, None),
