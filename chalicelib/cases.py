@@ -455,7 +455,7 @@ class Case:
 
 def _people(spec: TierSpec) -> tuple[tuple[str, ...], QuietHours | None]:
     """Who a tier of the policy emails, and their quiet hours."""
-    quiet = QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None
+    quiet = spec.quiet_hours.quiet_hours() if spec.quiet_hours else None
     return tuple(spec.notify or ()), quiet
 
 

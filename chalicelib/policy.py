@@ -28,7 +28,13 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.calendars import WEEKDAYS, BusinessCalendar, parse_interval, parse_quiet_hours
+from chalicelib.calendars import (
+    WEEKDAYS,
+    BusinessCalendar,
+    QuietHours,
+    parse_interval,
+    parse_quiet_hours,
+)
 from chalicelib.posts import ChannelName, LanguageCode
 from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.topics import OTHER, Taxonomy, compile_topic
@@ -134,6 +140,9 @@ class QuietSpec(BaseModel):
 
     timezone: Annotated[str, AfterValidator(_time_zone)]
     hours: Annotated[str, AfterValidator(parse_quiet_hours)]
+
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(**self.model_dump())
 
 
 class TierSpec(BaseModel):

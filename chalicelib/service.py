@@ -17,7 +17,6 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
 from chalicelib.actions import Action, ActionSigner, ActionToken
-from chalicelib.calendars import QuietHours
 from chalicelib.cases import (
     Case,
     CaseConflict,
@@ -655,7 +654,7 @@ class Escalator:
         if team not in self.policy.teams:
             raise UnknownTeam(team, sorted(self.policy.teams))
         spec = self.policy.teams[team]
-        quiet = QuietHours(**spec.quiet_hours.model_dump()) if spec.quiet_hours else None
+        quiet = spec.quiet_hours.quiet_hours() if spec.quiet_hours else None
         return lambda case, now: case.moved(
             team, [spec.members_for(tier.number) for tier in case.tiers], quiet
         )

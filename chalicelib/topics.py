@@ -23,15 +23,16 @@ def without_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _term(term: str) -> str:
+def phrase(term: str) -> str:
     """A literal term as a pattern: spaces match any run of whitespace."""
-    return r"\s+".join(re.escape(word) for word in without_accents(term).split())
+    return r"\s+".join(re.escape(word) for word in term.split())
 
 
 def compile_topic(terms: Iterable[str], patterns: Iterable[str]) -> re.Pattern[str]:
     """One pattern for a topic, bounded by non-word characters on both sides (so terms
     may start or end with symbols such as `£` or `#`). Raises re.error for a bad pattern."""
-    parts = [_term(term) for term in terms] + [without_accents(p) for p in patterns]
+    parts = [phrase(without_accents(term)) for term in terms]
+    parts += [without_accents(p) for p in patterns]
     return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{part})" for part in parts) + r")(?!\w)", re.I)
 
 

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from chalicelib.channels.x import V2Post, V2User, v2_post
-from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, checkpointed_read
+from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, XReader
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
 from chalicelib.store import Checkpoints
 from chalicelib.telemetry import SERVICE
+from chalicelib.topics import phrase
 
 if TYPE_CHECKING:
     from chalicelib.policy import Listening
@@ -76,7 +77,7 @@ def _keyword(term: str) -> str:
     return term if re.fullmatch(r"\w+", term) and term != "OR" else f'"{term}"'
 
 
-class BrandListener:
+class BrandListener(XReader):
     def __init__(
         self,
         client: Any,
@@ -86,14 +87,10 @@ class BrandListener:
         listening: Listening,
         clock: Callable[[], datetime],
     ):
-        self._client = client  # a tweepy.Client
-        self._checkpoints = checkpoints
-        self._inbox = inbox
-        self._brand_ids = brand_ids
-        self._clock = clock
+        super().__init__(client, checkpoints, inbox, brand_ids, clock)
         self.query = listening_query(listening, brand_ids)
         self._found_by = [
-            (term, re.compile(rf"(?<!\w){_pattern(term)}(?!\w)", re.IGNORECASE))
+            (term, re.compile(rf"(?<!\w){phrase(term)}(?!\w)", re.IGNORECASE))
             for term in [*listening.terms, *listening.hashtags]
         ]
         group = self.query.partition(" -is:retweet")[0]
@@ -120,7 +117,7 @@ class BrandListener:
                 )
                 self._search(haul, None, start_time=now - LOOK_BACK)
 
-        return checkpointed_read(CHECKPOINT, walk, self._checkpoints, self._inbox, now)
+        return self._read(CHECKPOINT, walk, now)
 
     def _search(self, haul: Haul, since_id: str | None, start_time: datetime | None) -> None:
         """Walk every page of the search, newest first, into `haul`."""
@@ -146,8 +143,3 @@ class BrandListener:
             return None
         found_by = next((t for t, p in self._found_by if p.search(tweet.text)), self._unmatched)
         return v2_post(tweet, users, self._brand_ids, found_by=found_by)
-
-
-def _pattern(term: str) -> str:
-    """A term as X matches it: case aside, any run of spaces for a space."""
-    return r"\s+".join(re.escape(word) for word in term.split())

@@ -6,14 +6,8 @@ see chalicelib.channels.x_reads: never sleeping on a rate limit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-
 from chalicelib.channels.x import v2_post
-from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, checkpointed_read
-from chalicelib.inbox import Inbox
-from chalicelib.store import Checkpoints
+from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, XReader
 
 TWEET_FIELDS = [
     "author_id",
@@ -25,21 +19,7 @@ TWEET_FIELDS = [
 ]
 
 
-class MentionsPoller:
-    def __init__(
-        self,
-        client: Any,
-        checkpoints: Checkpoints,
-        inbox: Inbox,
-        brand_ids: frozenset[str],
-        clock: Callable[[], datetime],
-    ):
-        self._client = client  # a tweepy.Client
-        self._checkpoints = checkpoints
-        self._inbox = inbox
-        self._brand_ids = brand_ids
-        self._clock = clock
-
+class MentionsPoller(XReader):
     def poll_all(self) -> list[ReadResult]:
         return [self.poll(brand_id) for brand_id in sorted(self._brand_ids)]
 
@@ -64,5 +44,4 @@ class MentionsPoller:
                     ),
                 )
 
-        key = f"x-mentions#{brand_id}"
-        return checkpointed_read(key, walk, self._checkpoints, self._inbox, self._clock())
+        return self._read(f"x-mentions#{brand_id}", walk, self._clock())

@@ -59,36 +59,54 @@ class ReadResult:
     error: str | None = None
 
 
-def checkpointed_read(
-    key: str,
-    walk: Callable[[Haul, str | None], None],
-    checkpoints: Checkpoints,
-    inbox: Inbox,
-    now: datetime,
-) -> ReadResult:
-    """Run `walk` (which fills the haul from X, from the since id if there is one) unless
-    the read is rate limited; queue the haul, then move the checkpoint on."""
-    import tweepy  # only the readers pay for tweepy and requests
+class XReader:
+    """A scheduled reader of X (the mentions poller, the brand listener): its tweepy
+    client, the brand's account ids, where it keeps its place and where it queues."""
 
-    checkpoint = checkpoints.get(key)
-    if (until := checkpoint.get("rate_limited_until")) and now.timestamp() < until:
-        return ReadResult(key, skipped_until=datetime.fromtimestamp(until, UTC))
-    haul = Haul()
-    try:
-        walk(haul, checkpoint.get("since_id"))
-    except tweepy.TooManyRequests as limited:
-        reset = limited.reset_time or int(now.timestamp()) + DEFAULT_RESET_SECONDS
-        inbox.put([p.received(now) for p in haul.posts])  # re-read next time: deduped
-        checkpoints.put(key, {**checkpoint, "rate_limited_until": reset})
-        logger.warning("X rate limit: skipping until reset", extra={"read": key, "reset": reset})
-        until = datetime.fromtimestamp(reset, UTC)
-        return ReadResult(key, len(haul.posts), haul.left_out, skipped_until=until)
-    except tweepy.TweepyException as failure:
-        logger.warning("X read failed", extra={"read": key, "error": str(failure)})
-        return ReadResult(key, error=str(failure))
-    inbox.put([p.received(now) for p in haul.posts])  # queued before the checkpoint moves
-    if haul.newest:
-        checkpoints.put(key, {"since_id": haul.newest})
-    elif "rate_limited_until" in checkpoint:
-        checkpoints.put(key, {k: v for k, v in checkpoint.items() if k != "rate_limited_until"})
-    return ReadResult(key, len(haul.posts), haul.left_out)
+    def __init__(
+        self,
+        client: Any,
+        checkpoints: Checkpoints,
+        inbox: Inbox,
+        brand_ids: frozenset[str],
+        clock: Callable[[], datetime],
+    ):
+        self._client = client  # a tweepy.Client
+        self._checkpoints = checkpoints
+        self._inbox = inbox
+        self._brand_ids = brand_ids
+        self._clock = clock
+
+    def _read(
+        self, key: str, walk: Callable[[Haul, str | None], None], now: datetime
+    ) -> ReadResult:
+        """Run `walk` (which fills the haul from X, from the since id if there is one)
+        unless the read is rate limited; queue the haul, then move the checkpoint on."""
+        import tweepy  # only the readers pay for tweepy and requests
+
+        checkpoint = self._checkpoints.get(key)
+        if (until := checkpoint.get("rate_limited_until")) and now.timestamp() < until:
+            return ReadResult(key, skipped_until=datetime.fromtimestamp(until, UTC))
+        haul = Haul()
+        try:
+            walk(haul, checkpoint.get("since_id"))
+        except tweepy.TooManyRequests as limited:
+            reset = limited.reset_time or int(now.timestamp()) + DEFAULT_RESET_SECONDS
+            self._inbox.put([p.received(now) for p in haul.posts])  # re-read next time: deduped
+            self._checkpoints.put(key, {**checkpoint, "rate_limited_until": reset})
+            logger.warning(
+                "X rate limit: skipping until reset", extra={"read": key, "reset": reset}
+            )
+            until = datetime.fromtimestamp(reset, UTC)
+            return ReadResult(key, len(haul.posts), haul.left_out, skipped_until=until)
+        except tweepy.TweepyException as failure:
+            logger.warning("X read failed", extra={"read": key, "error": str(failure)})
+            return ReadResult(key, error=str(failure))
+        self._inbox.put([p.received(now) for p in haul.posts])  # queued before the checkpoint
+        if haul.newest:
+            self._checkpoints.put(key, {"since_id": haul.newest})
+        elif "rate_limited_until" in checkpoint:
+            self._checkpoints.put(
+                key, {k: v for k, v in checkpoint.items() if k != "rate_limited_until"}
+            )
+        return ReadResult(key, len(haul.posts), haul.left_out)

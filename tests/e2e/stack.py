@@ -26,6 +26,7 @@ import requests
 
 from chalicelib.cases import case_id_for
 from chalicelib.policy import load_policy
+from chalicelib.posts import Post
 from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.signatures import sign_base64, sign_hex
 from infra.local import ACCOUNT, PROJECT_ROOT, REGION, LocalStack
@@ -207,6 +208,16 @@ def find(documents: list[dict], name: str, **dimensions: str) -> list[dict]:
         for d in documents
         if name in d and all(d.get(key) == value for key, value in dimensions.items())
     ]
+
+
+def queued_posts(sqs: Any, url: str) -> list[Post]:
+    """Every post waiting in a queue (a poller's or listener's test inbox), taken off it."""
+    posts = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            posts.append(Post.model_validate_json(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return posts
 
 
 def table_items(stack: LocalStack, partition: str) -> list[dict[str, Any]]:

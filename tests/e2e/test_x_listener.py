@@ -22,7 +22,7 @@ from chalicelib.inbox import Inbox
 from chalicelib.policy import Listening
 from chalicelib.posts import Post
 from chalicelib.store import Checkpoints
-from tests.e2e.stack import X_BRAND_ID
+from tests.e2e.stack import X_BRAND_ID, queued_posts
 
 BRAND = X_BRAND_ID
 SEARCH = re.compile(r"https://api\.twitter\.com/2/tweets/search/recent.*")
@@ -88,14 +88,7 @@ def harness(stack):
     )
 
     def queued() -> list[Post]:
-        posts = []
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                posts.append(Post.model_validate_json(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return posts
+        return queued_posts(sqs, url)
 
     with responses.RequestsMock() as api:
         yield listener, checkpoints, queued, api, clock

@@ -19,6 +19,7 @@ from chalicelib.channels.x_poller import MentionsPoller
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
 from chalicelib.store import Checkpoints
+from tests.e2e.stack import queued_posts
 
 BRAND = "900001"
 MENTIONS = re.compile(rf"https://api\.twitter\.com/2/users/{BRAND}/mentions.*")
@@ -70,14 +71,7 @@ def harness(stack):
     )
 
     def queued() -> list[Post]:
-        posts = []
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                posts.append(Post.model_validate_json(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return posts
+        return queued_posts(sqs, url)
 
     with responses.RequestsMock() as api:
         yield poller, checkpoints, queued, api
