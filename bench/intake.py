@@ -31,7 +31,7 @@ from chalicelib.policy import load_policy
 from chalicelib.posts import Post
 from chalicelib.service import Escalator
 from chalicelib.store import AuthorContacts, CaseStore
-from chalicelib.triage import triage
+from chalicelib.triage import Triage, triage
 from chalicelib.workflow import EscalationWorkflow
 from infra.replay import read_conversations, tagged
 from tests.e2e.stack import SAMPLE, customer_posts
@@ -103,20 +103,24 @@ def main() -> None:
         contacts=AuthorContacts(aws, "bench"),
     )
 
+    def verdict_on(post: Post) -> Triage:  # as the service triages: the policy's topics
+        return triage(post.text, post.author.followers, post.engagement, False, policy.taxonomy)
+
     def triaged(body: str) -> None:
-        post = Post.model_validate_json(body)
-        triage(post.text, post.author.followers, post.engagement, False)
+        verdict_on(Post.model_validate_json(body))
 
     def case_written(body: str) -> None:
         post = Post.model_validate_json(body)
-        verdict = triage(post.text, post.author.followers, post.engagement, False)
-        rule = policy.for_case(post.channel, verdict.intent, verdict.priority, post.brand)
+        verdict = verdict_on(post)
+        rule = policy.for_case(
+            post.channel, verdict.intent, verdict.priority, post.brand, verdict.topic, post.language
+        )
         case = Case.open(post, verdict, rule, post.received_at, 1.0, policy.calendar_for(rule))
         store.create(case, Event(post.received_at, "opened", "triage", {"policy": rule.name}))
 
     steps = {
         "parse the queued post": Post.model_validate_json,
-        "+ triage() (VADER, complaint model, rules)": triaged,
+        "+ triage() (VADER, complaint model, rules, topics)": triaged,
         "+ case write preparation (policy, `Case.open`, the create transaction's items)": (
             case_written
         ),
