@@ -89,6 +89,7 @@ def x_webhook() -> Response:
         parameter("ESCALATOR_X_CONSUMER_SECRET"),
         id_set(parameter("ESCALATOR_X_BRAND_IDS")),
         components.inbox(),
+        components.unreadable_events,
     )
 
 
@@ -113,6 +114,7 @@ def meta_webhook() -> Response:
         parameter("ESCALATOR_META_APP_SECRET"),
         id_set(parameter("ESCALATOR_META_PAGE_IDS")),
         components.inbox(),
+        components.unreadable_events,
     )
 
 
@@ -120,7 +122,7 @@ def meta_webhook() -> Response:
 def record_posts(event):
     from chalicelib.intake import record_batch
 
-    return record_batch(event.to_dict(), components.escalator())
+    return record_batch(event.to_dict(), components.escalator(), components.intake_sources())
 
 
 @app.schedule("rate(1 minute)")

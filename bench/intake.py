@@ -27,6 +27,7 @@ os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="t
 
 from bench.output import percentiles, section, table
 from chalicelib.cases import Case, Event
+from chalicelib.inbox import to_message
 from chalicelib.policy import load_policy
 from chalicelib.posts import Post
 from chalicelib.service import Escalator
@@ -64,7 +65,7 @@ def queued_posts(path: Path, rounds: int) -> list[list[str]]:
     conversations = read_conversations(path)
     return [
         [
-            Post.model_validate(post).received(now).to_message()
+            to_message(Post.model_validate(post).received(now))
             for post in customer_posts(tagged(conversations, f"r{number}"))
         ]
         for number in range(rounds + 1)

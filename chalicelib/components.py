@@ -18,12 +18,16 @@ from chalicelib.telemetry import SERVICE
 
 if TYPE_CHECKING:
     from chalicelib.actions import ActionSigner
+    from chalicelib.channels.graph import GraphApi
     from chalicelib.channels.x_listener import BrandListener
+    from chalicelib.channels.x_lookup import XPostLookup
     from chalicelib.channels.x_poller import MentionsPoller
     from chalicelib.channels.x_replies import XReplier
     from chalicelib.inbox import Inbox
     from chalicelib.incident_store import IncidentStore
+    from chalicelib.intake import Sources
     from chalicelib.service import Escalator
+    from chalicelib.unreadable_store import UnreadableEvents
 
 
 @cache
@@ -36,6 +40,14 @@ def inbox() -> Inbox:
     from chalicelib.inbox import Inbox
 
     return Inbox(boto3.client("sqs"), settings().inbox_queue_url)
+
+
+@cache
+def unreadable_events() -> UnreadableEvents:
+    """Where webhooks keep the events they could not read (built on the first one)."""
+    from chalicelib.unreadable_store import UnreadableEvents
+
+    return UnreadableEvents(boto3.client("dynamodb"), settings().table)
 
 
 @cache
@@ -53,10 +65,10 @@ def mentions_poller() -> MentionsPoller | None:
             "X mentions poller is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS"
         )
         return None
-    import tweepy
+    from chalicelib.channels.x_client import x_client
 
     return MentionsPoller(
-        client=tweepy.Client(bearer_token=token, wait_on_rate_limit=False),
+        client=x_client(bearer_token=token),
         checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
         inbox=inbox(),
         brand_ids=id_set(brands),
@@ -86,10 +98,10 @@ def brand_listener() -> BrandListener | None:
             "and [listening] in the policy"
         )
         return None
-    import tweepy
+    from chalicelib.channels.x_client import x_client
 
     return BrandListener(
-        client=tweepy.Client(bearer_token=token, wait_on_rate_limit=False),
+        client=x_client(bearer_token=token),
         checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
         inbox=inbox(),
         brand_ids=brands,
@@ -123,6 +135,45 @@ def escalator() -> Escalator:
     )
 
 
+@cache
+def intake_sources() -> Sources:
+    """What the inbox consumer reads besides the queue, each client built on first use."""
+    from chalicelib.intake import Sources
+
+    return Sources(x_post_lookup, graph_api, unreadable_events)
+
+
+@cache
+def x_post_lookup() -> XPostLookup | None:
+    """Completes X posts delivered without their author (a filtered-stream post with
+    X's default fields), when the poller's bearer token is set."""
+    from chalicelib.channels import id_set
+    from chalicelib.channels.x_client import x_client
+    from chalicelib.channels.x_lookup import XPostLookup
+
+    token = parameter("ESCALATOR_X_BEARER_TOKEN")
+    if not token:
+        return None
+    return XPostLookup(x_client(bearer_token=token), id_set(parameter("ESCALATOR_X_BRAND_IDS")))
+
+
+@cache
+def graph_api() -> GraphApi | None:
+    """Meta's Graph API with the Page access token, when it is set: it fetches what
+    Instagram mentions and Page mentions name without carrying."""
+    import os
+
+    import requests
+
+    from chalicelib.channels.graph import DEFAULT_GRAPH_URL, GraphApi
+
+    token = parameter("ESCALATOR_META_PAGE_TOKEN")
+    if not token:
+        return None
+    base = os.environ.get("ESCALATOR_META_GRAPH_URL") or DEFAULT_GRAPH_URL
+    return GraphApi(requests.Session(), base, token)
+
+
 def action_signer() -> ActionSigner | None:
     """Signs and checks email action links and dashboard sessions, when a key is set."""
     from chalicelib.actions import ActionSigner
@@ -151,14 +202,13 @@ def x_replier() -> XReplier | None:
     key, secret, token, token_secret = (parameter(name) for name in names)
     if not (key and secret and token and token_secret):
         return None
-    import tweepy
+    from chalicelib.channels.x_client import x_client
 
     return XReplier(
-        tweepy.Client(
+        x_client(
             consumer_key=key,
             consumer_secret=secret,
             access_token=token,
             access_token_secret=token_secret,
-            wait_on_rate_limit=False,
         )
     )

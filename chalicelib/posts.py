@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -23,6 +24,31 @@ from pydantic import (
 
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# What a post may not bring into an email, a page or a log line: C0 and C1 controls
+# (NUL, ESC, BEL...; text keeps tab and newline), the bidi embeddings, overrides and
+# isolates that make text read other than it is (U+202A-U+202E, U+2066-U+2069), and lone
+# surrogates, which no UTF-8 can carry (a platform may cut an emoji in half).
+_TEXT_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: object) -> object:
+    """Text as it may be shown: line breaks as newlines, and no controls, bidi overrides
+    or isolates, or lone surrogates (each one replaced by U+FFFD). Anything but a string
+    is left for the field's own validation to refuse."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _LONE_SURROGATE.sub("\ufffd", _TEXT_CONTROLS.sub("", value))
+
+
+def clean_line(value: object) -> object:
+    """A one-line value (a handle, a name, an id, a URL): as `clean_text`, and no line
+    breaks or tabs either."""
+    if not isinstance(value, str):
+        return value
+    return _LONE_SURROGATE.sub("\ufffd", _LINE_CONTROLS.sub("", value))
 
 
 def _channel_name(value: str) -> str:
@@ -60,17 +86,35 @@ def _language(value: str) -> str:
 ChannelName = Annotated[str, AfterValidator(_channel_name)]
 """A channel's short lowercase name: x, facebook, instagram, or any source's own."""
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+NonEmpty = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    BeforeValidator(clean_line),  # the last annotation runs first
+]
+"""A one-line value a post brings (an id, a handle, a name), cleaned (`clean_line`)."""
+MAX_TEXT = 10_000  # characters of a post's text
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), BeforeValidator(clean_text)]
+"""A post's text, cleaned (`clean_text`)."""
 LanguageCode = Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)]
 """A BCP 47 language tag: `en`, `pt-BR`."""
 
 
+UNKNOWN_AUTHOR = "(author unknown)"
+
+
 class Author(BaseModel):
+    """Who wrote a post. `id` is None when the platform did not say (an X stream post
+    delivered without its author): such a post is kept, its author shown as unknown."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: NonEmpty
+    id: NonEmpty | None
     handle: NonEmpty
     followers: Annotated[int, Field(ge=0, le=10**12)] | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.id is not None
 
 
 class Post(BaseModel):
@@ -80,9 +124,19 @@ class Post(BaseModel):
 
     id: NonEmpty
     channel: ChannelName
-    text: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_TEXT), BeforeValidator(clean_text)
+    ]
     created_at: Annotated[AwareDatetime, AfterValidator(_utc_representable)]
-    url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_web_url)] | None = None
+    url: (
+        Annotated[
+            str,
+            StringConstraints(max_length=2048),
+            AfterValidator(_web_url),
+            BeforeValidator(clean_line),
+        ]
+        | None
+    ) = None
     conversation_id: NonEmpty | None = None
     in_reply_to: NonEmpty | None = None
     author: Author
@@ -119,9 +173,49 @@ class Post(BaseModel):
         starts there, however long the queue held it."""
         return self.model_copy(update={"received_at": at})
 
-    def to_message(self) -> str:
-        """JSON for the queue, ASCII only (SQS refuses some code points raw)."""
-        return json.dumps(self.model_dump(mode="json"))
+
+class PostNote(BaseModel):
+    """What a platform says about a post it delivered before (edited, unsent, deleted):
+    a line on the trail of the case that holds the post, never a post of its own."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    channel: ChannelName
+    post_id: NonEmpty
+    change: Literal["edited", "unsent", "deleted"]
+    at: Annotated[AwareDatetime, AfterValidator(_utc_representable)]
+    text: Text | None = None  # an edit's
+    by: NonEmpty | None = None  # the author's id, as the platform gives it
+    received_at: AwareDatetime | None = None
+
+    def received(self, at: datetime) -> PostNote:
+        return self.model_copy(update={"received_at": at})
+
+
+class PostReference(BaseModel):
+    """A post a webhook names without its text (an Instagram @mention, a post that
+    mentions a Facebook Page): the consumer fetches it from the platform's API, then it
+    is a post like any other. `post_id` is the media or post, `comment_id` the comment
+    holding the mention, if it is in one."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    channel: ChannelName
+    kind: Literal["instagram mention", "page mention", "page post"]
+    brand: NonEmpty  # the account it names: the Instagram account or the Page
+    post_id: NonEmpty
+    comment_id: NonEmpty | None = None
+    author: Author | None = None  # what the webhook says of the author, if anything
+    created_at: Annotated[AwareDatetime, AfterValidator(_utc_representable)] | None = None
+    received_at: AwareDatetime | None = None
+
+    @property
+    def id(self) -> str:
+        """The id of the post it becomes: the comment holding the mention, or the post."""
+        return self.comment_id or self.post_id
+
+    def received(self, at: datetime) -> PostReference:
+        return self.model_copy(update={"received_at": at})
 
 
 class InvalidPost(ValueError):
@@ -133,9 +227,17 @@ class InvalidPost(ValueError):
 
 
 def parse_post(raw: bytes | str) -> Post:
-    """Validate a JSON body as a post, or raise InvalidPost naming every bad field."""
+    """Validate a JSON body as a post, or raise InvalidPost naming every bad field. Read
+    by Python's JSON parser, which (unlike pydantic's) takes a lone surrogate escape, for
+    the post to clean (`clean_text`)."""
     try:
-        return Post.model_validate_json(raw)
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as problem:
+        raise InvalidPost([f"body is not valid JSON: {problem}"]) from None
+    if not isinstance(document, dict):
+        raise InvalidPost(["body: Input should be an object"])
+    try:
+        return Post.model_validate(document)
     except ValidationError as error:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None
 

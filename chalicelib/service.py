@@ -34,7 +34,7 @@ from chalicelib.figures import first_response_seconds
 from chalicelib.incident_store import IncidentStore
 from chalicelib.incidents import Incident, storm_terms
 from chalicelib.policy import Policy, format_duration
-from chalicelib.posts import Post
+from chalicelib.posts import Post, PostNote
 from chalicelib.store import (
     AuthorContacts,
     CaseStore,
@@ -109,6 +109,31 @@ class Escalator:
             if reopens and post.addressed_to_us:
                 return self._reopen(case, post)
         return self.open_case(post, thread)
+
+    def note(self, note: PostNote) -> Case | None:
+        """A platform's word about a post it delivered before (edited, unsent, deleted):
+        a line on the trail of the case holding the post, once however often it comes;
+        never a follow-up, so it resumes, reopens and answers nothing. Returns that case,
+        or None when no case holds the post (one never recorded: it is let go)."""
+        case_id = self.store.case_holding(note.channel, note.post_id)
+        if case_id is None:
+            logger.info(
+                "note about a post no case holds",
+                extra={"channel": note.channel, "post_id": note.post_id, "change": note.change},
+            )
+            telemetry.event_ignored(note.channel, f"{note.change} post not held")
+            return None
+        case = self.store.get(case_id)
+        by = case.post.author.handle if note.by == case.post.author.id else (note.by or "")
+        detail = {"post_id": note.post_id}
+        if note.text is not None:
+            detail["text"] = note.text[:280]
+        event = Event(note.at, f"post {note.change}", by or "the platform", detail)
+        try:
+            self.store.attach_note(case.id, note, event)
+        except DuplicatePost:
+            logger.info("duplicate note", extra={"case_id": case.id, "post_id": note.post_id})
+        return case
 
     def _follow_up(self, case: Case, post: Post) -> Case:
         """The customer wrote again in the thread: on the trail, and if the case was
@@ -262,7 +287,13 @@ class Escalator:
         telemetry.case_opened(post.channel, case.intent)
         if early := self.store.early_reply(post.channel, post.id):
             return self._brand_replied(early, case.id)  # it came before the post it answers
-        if rule.acknowledge and self.replier and post.channel == "x" and not post.private:
+        if (
+            rule.acknowledge
+            and self.replier
+            and post.channel == "x"
+            and not post.private
+            and post.author.known  # {handle} must name someone
+        ):
             self._acknowledge(case, rule.acknowledge)
         logger.info(
             "case recorded",
@@ -289,7 +320,7 @@ class Escalator:
         return case
 
     def _repeat_contact(self, post: Post, now: datetime) -> bool:
-        if self.contacts is None:
+        if self.contacts is None or not post.author.known:
             return False
         before = self.contacts.previous_post_at(post.channel, post.author.id, post.id, now)
         return before is not None and abs(now - before) * self.time_scale <= REPEAT_CONTACT

@@ -2,8 +2,11 @@
 
 Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
-ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; ESCALATOR_BASE_URL, read by `base_url()`; and
-ESCALATOR_TRACE_AWS_CALLS ("true": X-Ray subsegments per AWS call), read by app.
+ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; ESCALATOR_BASE_URL, read by `base_url()`;
+ESCALATOR_TRACE_AWS_CALLS ("true": X-Ray subsegments per AWS call), read by app; and the
+platforms' API base URLs, ESCALATOR_X_API_URL and ESCALATOR_META_GRAPH_URL (proxies,
+pinned Graph API versions, sandboxes, stand-ins in tests), read where their clients are
+made.
 
 Secrets and channel ids, read by `parameter()` (SECRETS below): each from its env var,
 or, when unset, from the SecureString parameter <ESCALATOR_SSM_PREFIX>/<parameter_name>
@@ -32,6 +35,7 @@ SECRETS = (
     "ESCALATOR_META_APP_SECRET",
     "ESCALATOR_META_VERIFY_TOKEN",
     "ESCALATOR_META_PAGE_IDS",
+    "ESCALATOR_META_PAGE_TOKEN",  # reads what Instagram and Page mentions name (Graph API)
 )
 
 

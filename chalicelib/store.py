@@ -12,6 +12,7 @@ records and the notification ledger.
 | poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
 | an author's last post   | AUTHOR#<channel>#<id>   | AUTHOR                     |
 | a reply ahead of its post| EARLY#<channel>#<post id>| EARLY                     |
+| a note about a post     | POST#<channel>#<post id>#<change>#<text digest> | POST |
 
 Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
 replies) to its case; conversation records map a platform conversation to the case that
@@ -24,6 +25,7 @@ writers that race (a response and the escalation timer) never both win.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, replace
@@ -44,7 +46,7 @@ from chalicelib.cases import (
     Status,
     Tier,
 )
-from chalicelib.posts import Post
+from chalicelib.posts import Post, PostNote
 
 DEDUPE_RETENTION = timedelta(days=30)
 LINK_RETENTION = timedelta(hours=73)  # a used link's record outlives the link (72 h)
@@ -227,6 +229,12 @@ class CaseStore(TableAdapter):
     def append_event(self, case_id: str, event: Event) -> None:
         """Put an event on the case's trail, leaving the case as it is."""
         self._db.put_item(TableName=self._table, Item=serialize(_event_item(case_id, event)))
+
+    def attach_note(self, case_id: str, note: PostNote, event: Event) -> None:
+        """Put a platform's note about a post on the trail, once: the same note delivered
+        again (same post, change and text) raises DuplicatePost."""
+        said = hashlib.sha256((note.text or "").encode()).hexdigest()[:16]
+        self._record_post(note.channel, f"{note.post_id}#{note.change}#{said}", case_id, event, [])
 
     def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
         """When an email action link acted, if it did."""

@@ -58,6 +58,18 @@ def webhook_rejected(source: str, reason: str) -> None:
     _emit("WebhookRejections", MetricUnit.Count, 1, source=source, reason=reason)
 
 
+def event_ignored(source: str, kind: str, count: int = 1) -> None:
+    """A webhook delivered events of a kind Escalator does not act on (likes, read
+    receipts, typing indicators): answered 200, nothing queued."""
+    _emit("IgnoredEvents", MetricUnit.Count, count, source=source, kind=kind)
+
+
+def event_unreadable(source: str, reason: str) -> None:
+    """A signed delivery held an event that could not be read: it is kept whole in the
+    table for an engineer (`escalator unreadable`), and the rest of the delivery goes on."""
+    _emit("UnreadableEvents", MetricUnit.Count, 1, source=source, reason=reason)
+
+
 def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
     emf = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
     emf.add_metric(name=name, unit=unit, value=value)

@@ -1,16 +1,20 @@
 """Webhook intake: verify the signature on the raw body, normalise, queue, answer fast.
 
-Nothing is queued unless the request is genuine and well formed; recording cases
-happens behind the queue, so the platforms get their 2xx within their deadlines.
+Nothing is queued unless the request is genuine; recording cases happens behind the
+queue, so the platforms get their 2xx within their deadlines. A genuine platform
+delivery is never refused for what it holds (see `_deliver`); the generic webhook's
+sender is ours to teach, so a body that is not a post gets a 400 naming its problems.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from chalice import Response
@@ -23,25 +27,57 @@ from chalicelib.inbox import Inbox
 from chalicelib.posts import InvalidPost, parse_post
 from chalicelib.signatures import sign_base64, verify_base64, verify_hex
 
+if TYPE_CHECKING:
+    from chalicelib.unreadable_store import UnreadableEvents
+
 logger = Logger(service=telemetry.SERVICE, child=True)
-GENERIC_SIGNATURE_HEADER = "X-Escalator-Signature"
-X_SIGNATURE_HEADER = "x-twitter-webhooks-signature"
-META_SIGNATURE_HEADER = "X-Hub-Signature-256"
+# A platform may batch a thousand events in one delivery (Meta does): its webhooks take
+# what a Lambda function's request can hold; the generic webhook takes one post.
+MAX_DELIVERY_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Signed:
+    """How a webhook's deliveries are signed, and how large they may be."""
+
+    source: str  # the metrics' name for it
+    secret_name: str
+    header: str
+    verify: Callable[[str, bytes, str | None], bool]
+    expected: str  # the signature's form, as the 401 says it
+    max_bytes: int
+
+
+GENERIC = Signed(
+    "generic",
+    "ESCALATOR_GENERIC_SECRET",
+    "X-Escalator-Signature",
+    verify_hex,
+    "sha256=<hex HMAC-SHA256>",
+    MAX_BODY_BYTES,
+)
+X = Signed(
+    "x",
+    "ESCALATOR_X_CONSUMER_SECRET",
+    "x-twitter-webhooks-signature",
+    verify_base64,
+    "sha256=<base64 HMAC-SHA256>",
+    MAX_DELIVERY_BYTES,
+)
+META = Signed(
+    "meta",
+    "ESCALATOR_META_APP_SECRET",
+    "X-Hub-Signature-256",
+    verify_hex,
+    "sha256=<hex HMAC-SHA256>",
+    MAX_DELIVERY_BYTES,
+)
 
 
 def receive_generic(
     body: bytes, headers: dict[str, str], secret: str | None, inbox: Inbox
 ) -> Response:
-    if refused := _refuse(
-        "generic",
-        body,
-        headers,
-        secret,
-        "ESCALATOR_GENERIC_SECRET",
-        GENERIC_SIGNATURE_HEADER,
-        verify_hex,
-        "sha256=<hex HMAC-SHA256>",
-    ):
+    if refused := _refuse(GENERIC, body, headers, secret):
         return refused
     try:
         post = parse_post(body)
@@ -75,19 +111,13 @@ def receive_x(
     consumer_secret: str | None,
     brand_ids: frozenset[str],
     inbox: Inbox,
+    unreadable_events: Callable[[], UnreadableEvents],
 ) -> Response:
-    if refused := _refuse(
-        "x",
-        body,
-        headers,
-        consumer_secret,
-        "ESCALATOR_X_CONSUMER_SECRET",
-        X_SIGNATURE_HEADER,
-        verify_base64,
-        "sha256=<base64 HMAC-SHA256>",
-    ):
+    if refused := _refuse(X, body, headers, consumer_secret):
         return refused
-    return _deliver(body, lambda payload: x.parse(payload, brand_ids), inbox, "x")
+    return _deliver(
+        body, lambda payload: x.parse(payload, brand_ids), inbox, unreadable_events, "x"
+    )
 
 
 def meta_verify(params: dict[str, str], verify_token: str | None) -> Response:
@@ -109,60 +139,71 @@ def receive_meta(
     app_secret: str | None,
     page_ids: frozenset[str],
     inbox: Inbox,
+    unreadable_events: Callable[[], UnreadableEvents],
 ) -> Response:
-    if refused := _refuse(
-        "meta",
-        body,
-        headers,
-        app_secret,
-        "ESCALATOR_META_APP_SECRET",
-        META_SIGNATURE_HEADER,
-        verify_hex,
-        "sha256=<hex HMAC-SHA256>",
-    ):
+    if refused := _refuse(META, body, headers, app_secret):
         return refused
-    return _deliver(body, lambda payload: meta.parse(payload, page_ids), inbox, "meta")
+    return _deliver(
+        body, lambda payload: meta.parse(payload, page_ids), inbox, unreadable_events, "meta"
+    )
 
 
 def _refuse(
-    source: str,
-    body: bytes,
-    headers: dict[str, str],
-    secret: str | None,
-    secret_name: str,
-    header: str,
-    verify: Callable[[str, bytes, str | None], bool],
-    expected: str,
+    webhook: Signed, body: bytes, headers: dict[str, str], secret: str | None
 ) -> Response | None:
     """The error response for an unconfigured endpoint, an oversize body or a bad
     signature (each counted by reason); None when the request may go on."""
     if not secret:
-        telemetry.webhook_rejected(source, "not configured")
-        return error(503, f"this webhook is not configured ({secret_name} is not set)")
-    if len(body) > MAX_BODY_BYTES:
-        telemetry.webhook_rejected(source, "too large")
-        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
-    if not verify(secret, body, headers.get(header)):
-        logger.info("webhook rejected", extra={"reason": "signature", "header": header})
-        telemetry.webhook_rejected(source, "signature")
-        return error(401, f"missing or wrong {header}: expected {expected} of the raw body")
+        telemetry.webhook_rejected(webhook.source, "not configured")
+        return error(503, f"this webhook is not configured ({webhook.secret_name} is not set)")
+    if len(body) > webhook.max_bytes:
+        telemetry.webhook_rejected(webhook.source, "too large")
+        return error(413, f"body is larger than {webhook.max_bytes} bytes")
+    if not webhook.verify(secret, body, headers.get(webhook.header)):
+        logger.info("webhook rejected", extra={"reason": "signature", "header": webhook.header})
+        telemetry.webhook_rejected(webhook.source, "signature")
+        return error(
+            401,
+            f"missing or wrong {webhook.header}: expected {webhook.expected} of the raw body",
+        )
     return None
 
 
-def _deliver(body: bytes, parse: Callable[[Any], Delivery], inbox: Inbox, source: str) -> Response:
-    invalid = f"the body is not a valid {source} webhook payload"
+def _deliver(
+    body: bytes,
+    parse: Callable[[Any], Delivery],
+    inbox: Inbox,
+    unreadable_events: Callable[[], UnreadableEvents],
+    source: str,
+) -> Response:
+    """Queue what a signed delivery carries and answer 200: events it does not act on
+    are counted by kind; events it cannot read are kept whole and counted, never a
+    reason to refuse the rest (a platform disables a webhook that keeps failing). Only a
+    body that is not JSON at all is refused."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as problem:
         telemetry.webhook_rejected(source, "malformed")
-        return error(400, invalid, [f"body is not valid JSON: {problem}"])
-    try:
-        delivery = parse(payload)
-    except InvalidPost as problem:
-        telemetry.webhook_rejected(source, "malformed")
-        return error(400, invalid, problem.problems)
-    if delivery.ignored:
-        logger.info("webhook events ignored", extra={"source": source, "ignored": delivery.ignored})
+        return error(
+            400,
+            f"the body is not a valid {source} webhook payload",
+            [f"body is not valid JSON: {problem}"],
+        )
+    delivery = parse(payload)
     now = datetime.now(UTC)
-    inbox.put([post.received(now) for post in delivery.posts])
-    return json_response(200, {"accepted": len(delivery.posts), "ignored": delivery.ignored})
+    inbox.put([message.received(now) for message in delivery.queued])
+    for kind, count in Counter(delivery.ignored).items():
+        telemetry.event_ignored(source, kind, count)
+    if delivery.unreadable:
+        unreadable_events().keep(source, delivery.unreadable, now)
+        for event in delivery.unreadable:  # its problems may quote it: they stay in the item
+            logger.warning("unreadable event kept", extra={"source": source, "kind": event.kind})
+            telemetry.event_unreadable(source, event.kind)
+    return json_response(
+        200,
+        {
+            "accepted": len(delivery.queued),
+            "ignored": delivery.ignored,
+            "unreadable": len(delivery.unreadable),
+        },
+    )

@@ -18,6 +18,11 @@ CHANNELS = [
     ("Meta", "{base}/webhooks/meta", ["ESCALATOR_META_APP_SECRET", "ESCALATOR_META_VERIFY_TOKEN"]),
     ("X poller", "mentions every minute", ["ESCALATOR_X_BEARER_TOKEN", "ESCALATOR_X_BRAND_IDS"]),
     (
+        "Meta mentions",
+        "Instagram @mentions and Page mentions read from the Graph API",
+        ["ESCALATOR_META_PAGE_TOKEN"],
+    ),
+    (
         "X replies",
         "acknowledgements policies ask for",
         [
@@ -517,7 +522,7 @@ def status(stage: str) -> None:
     from infra.deploy import DeployError, channel_urls
 
     try:
-        report = _deployer().status(stage, boto3.client("sqs"))
+        report = _deployer().status(stage, boto3.client("sqs"), boto3.client("dynamodb"))
     except DeployError as failure:
         raise click.ClickException(str(failure)) from None
     click.echo(f"{report['stack']}  {report['status']}")
@@ -526,3 +531,43 @@ def status(stage: str) -> None:
     for queue in ("inbox", "dead_letters"):
         if queue in report:
             click.echo(f"  {queue.replace('_', ' '):<12} {report[queue]} waiting")
+    if "unreadable" in report:
+        click.echo(
+            f"  {'unreadable':<12} {report['unreadable']} events kept"
+            + (f" (escalator unreadable --stage {stage})" if report["unreadable"] else "")
+        )
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
+@click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+@click.option("--delete", "delete_ids", multiple=True, help="Forget a kept event, dealt with.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@_aws_errors
+def unreadable(stage: str, table_name: str | None, delete_ids: tuple[str, ...], limit: int) -> None:
+    """Events of signed webhook deliveries that could not be read, kept whole (14 days):
+    one JSON object per line, with its id, source, kind, problems and the event itself."""
+    import boto3
+
+    from chalicelib.unreadable_store import UnreadableEvents
+    from infra.package import stack_name
+
+    if table_name is None:
+        table_name = _stack_output(stack_name(stage), "CasesTableName")
+    kept = UnreadableEvents(boto3.client("dynamodb"), table_name)
+    for event_id in delete_ids:
+        if not kept.delete(event_id):
+            raise click.ClickException(f"no unreadable event {event_id!r} in {table_name}")
+        click.echo(f"deleted {event_id}", err=True)
+    if delete_ids:
+        return
+    for event in kept.list(limit):
+        record = {
+            "id": event.id,
+            "source": event.source,
+            "kind": event.kind,
+            "problems": event.problems,
+            "received_at": event.received_at.isoformat(),
+            "event": event.raw,
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))

@@ -126,9 +126,9 @@ class Deployer:
             self.echo(f"  deleting table {table}")
         return table
 
-    def status(self, stage: str, sqs: Any) -> dict[str, Any]:
-        """The stack's status and outputs, and how many posts wait in the inbox and its
-        dead-letter queue."""
+    def status(self, stage: str, sqs: Any, dynamodb: Any) -> dict[str, Any]:
+        """The stack's status and outputs, how many posts wait in the inbox and its
+        dead-letter queue, and how many unreadable events wait in the table."""
         stack = stack_name(stage)
         described = self._existing(stack)
         outputs = _outputs(described)
@@ -143,6 +143,10 @@ class Deployer:
                     QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
                 report[name] = int(attributes["ApproximateNumberOfMessages"])
+        if table := outputs.get("CasesTableName"):
+            from chalicelib.unreadable_store import UnreadableEvents
+
+            report["unreadable"] = UnreadableEvents(dynamodb, table).count()
         return report
 
     def outputs(self, stack: str) -> dict[str, str]:

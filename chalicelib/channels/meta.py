@@ -1,44 +1,141 @@
-"""Meta webhooks: Facebook Page feed comments, Messenger, Instagram comments and messages.
+"""Meta webhooks: Facebook Page feed and mentions, Messenger, Instagram comments, mentions
+and messages; and the Graph API fetch of what a mention names without carrying.
 
-A comment or message by the page (or Instagram account) itself, or a Messenger echo, is
-the brand answering, not a new case. Instagram comments arrive both inside
-`entry[].changes[]` and flat as `entry[].field` / `entry[].value`: both are read.
+Each entry, change and messaging event of a delivery is read on its own
+(`Delivery.read`): one that cannot be read is kept whole, the others go on. What each
+kind of event becomes is the README's table ("Facebook Page, Messenger and Instagram").
+In short:
+- a customer's comment, visitor post, mention or message is a post (a case, or a
+  follow-up in its thread); the Page's or Instagram account's own, or a Messenger echo,
+  answers the thread's case;
+- an edit, an unsend (`is_deleted`) or a removal is a note on the trail of the case
+  holding the post;
+- an Instagram @mention (the webhook has only ids) and a Page mention or visitor post
+  without its text are references, fetched from the Graph API by the consumer;
+- receipts, reactions, postbacks, referrals, opt-ins, handovers and insights are ignored.
+
+Meta's payloads vary by age and product, and the sources disagree: ids come as numbers
+or strings; a comment's author as `from` or as legacy `sender_id`/`sender_name`; an
+Instagram comment's id as `id` or `comment_id`, inside `changes` or flat in the entry;
+times as epoch seconds, milliseconds or ISO strings, or not at all (a delivery receipt).
+A time that cannot be read is taken as the moment of receipt, never a reason to refuse.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, ValidationError
+from pydantic import AliasChoices, Field
 
-from chalicelib.channels import Delivery, PlatformModel
-from chalicelib.posts import Author, InvalidPost, Post, describe_error
+from chalicelib.channels import Delivery, Moment, PlatformModel, PlatformText
+from chalicelib.posts import UNKNOWN_AUTHOR, Author, Post, PostNote, PostReference
+
+if TYPE_CHECKING:
+    from chalicelib.channels.graph import GraphApi
+
+CHANNELS = {"page": "facebook", "instagram": "instagram"}
+POST_ITEMS = {"post", "status", "photo", "video", "share"}  # a visitor's post on the Page
+ADDED, EDITED, REMOVED = {"add"}, {"edit", "edited"}, {"remove", "delete"}
+MESSAGING_LISTS = ("messaging", "standby")  # standby: while another app holds the thread
+EVENT_KINDS = (  # what a messaging event that is not a message is, by the key it carries
+    "delivery",
+    "read",
+    "reaction",
+    "postback",
+    "optin",
+    "referral",
+    "account_linking",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+    "policy_enforcement",
+)
 
 
 class Sender(PlatformModel):
-    id: str
+    """Who sent or received: a Page-scoped or Instagram-scoped id, or, for a guest of the
+    chat plugin, a `user_ref`."""
+
+    id: str | None = None
+    user_ref: str | None = None
     name: str | None = None
     username: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        return self.id or self.user_ref
+
 
 class FeedValue(PlatformModel):
+    """A Page `feed` or `mention` change's value (and a `group_feed` messaging item)."""
+
     item: str | None = None
     verb: str | None = None
     sender: Sender | None = Field(default=None, alias="from")
-    message: str | None = None
+    sender_id: str | None = None  # the legacy author fields, without `from`
+    sender_name: str | None = None
+    message: PlatformText | None = None
     post_id: str | None = None
     comment_id: str | None = None
     parent_id: str | None = None
-    created_time: int | None = None
+    created_time: Moment = None
+    post: dict[str, Any] | None = None  # the post commented on, on some deliveries
+
+    @property
+    def author(self) -> Author | None:
+        if self.sender is not None and self.sender.key:
+            return Author(id=self.sender.key, handle=self.sender.name or self.sender.key)
+        if self.sender_id:
+            return Author(id=self.sender_id, handle=self.sender_name or self.sender_id)
+        return None
 
 
 class InstagramComment(PlatformModel):
-    id: str
-    text: str = ""
+    id: str = Field(validation_alias=AliasChoices("id", "comment_id"))
+    text: PlatformText = ""
     sender: Sender | None = Field(default=None, alias="from")
     parent_id: str | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment = None
+
+
+class InstagramMention(PlatformModel):
+    media_id: str
+    comment_id: str | None = None
+
+
+class Attachment(PlatformModel):
+    type: str | None = None
+
+
+class Message(PlatformModel):
+    mid: str
+    text: PlatformText | None = None
+    is_echo: bool = False
+    is_deleted: bool = False
+    sticker_id: str | None = None
+    attachments: list[Attachment] = []
+    reply_to: dict[str, Any] | None = None
+
+
+class Postback(PlatformModel):
+    mid: str | None = None
+    title: PlatformText | None = None
+
+
+class MessageEdit(PlatformModel):
+    mid: str
+    text: PlatformText | None = None
+
+
+class Messaging(PlatformModel):
+    sender: Sender
+    recipient: Sender
+    timestamp: Moment = None
+    message: Message | None = None
+    message_edit: MessageEdit | None = None
+    postback: Postback | None = None
 
 
 class Change(PlatformModel):
@@ -46,138 +143,346 @@ class Change(PlatformModel):
     value: dict[str, Any]
 
 
-class Message(PlatformModel):
-    mid: str
-    text: str | None = None
-    is_echo: bool = False
-    attachments: list[dict[str, Any]] = []
-
-
-class Messaging(PlatformModel):
-    sender: Sender
-    recipient: Sender
-    timestamp: int
-    message: Message | None = None
-
-
 class Entry(PlatformModel):
     id: str
-    time: int | None = None
-    changes: list[Change] = []
-    messaging: list[Messaging] = []
-    field: str | None = None
-    value: dict[str, Any] | None = None
-
-
-class Notification(PlatformModel):
-    object: str
-    entry: list[Entry]
-
-
-CHANNELS = {"page": "facebook", "instagram": "instagram"}
+    time: Moment = None
 
 
 def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
-    """Normalise one Meta webhook delivery, or raise InvalidPost naming the bad fields."""
-    if not isinstance(payload, dict):
-        raise InvalidPost(["body: expected a JSON object"])
-    try:
-        notification = Notification.model_validate(payload)
-        if notification.object not in CHANNELS:
-            return Delivery(ignored=[f"object {notification.object}"])
-        channel = CHANNELS[notification.object]
-        delivery = Delivery()
-        for entry in notification.entry:
-            brands = page_ids | {entry.id}
-            before = len(delivery.posts)
-            changes = list(entry.changes)
-            if entry.field and entry.value is not None:
-                changes.append(Change(field=entry.field, value=entry.value))
-            for change in changes:
-                _change(channel, entry, change, brands, delivery)
-            for messaging in entry.messaging:
-                _message(channel, messaging, brands, delivery)
-            delivery.posts[before:] = [p.addressed_to(entry.id) for p in delivery.posts[before:]]
+    """Normalise one Meta webhook delivery: never raises, whatever it holds."""
+    delivery = Delivery()
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        delivery.read("delivery", payload, _not_a_delivery)
         return delivery
-    except ValidationError as error:
-        raise InvalidPost([describe_error(e) for e in error.errors()]) from None
-    except (OverflowError, OSError):  # a timestamp beyond what a date can hold
-        raise InvalidPost(["body: a date or timestamp out of range"]) from None
-    except (ValueError, TypeError) as error:  # a date or number the platform never sends
-        raise InvalidPost([f"body: {error}"]) from None
+    kind = payload.get("object")
+    if not isinstance(kind, str) or kind not in CHANNELS:
+        delivery.ignore(f"object {kind}")
+        return delivery
+    channel = CHANNELS[kind]
+    for raw in payload["entry"]:
+        delivery.read(
+            f"{channel} entry", raw, lambda raw: _read_entry(delivery, channel, raw, page_ids)
+        )
+    return delivery
 
 
-def _change(
-    channel: str, entry: Entry, change: Change, brands: frozenset[str], delivery: Delivery
-) -> None:
-    if change.field == "feed" and channel == "facebook":
-        value = FeedValue.model_validate(change.value)
-        if value.item != "comment" or value.verb != "add" or not value.comment_id:
-            delivery.ignored.append(f"feed {value.item} {value.verb}")
+def _not_a_delivery(payload: Any) -> None:
+    raise ValueError("expected a JSON object with an `entry` list and an `object`")
+
+
+def _read_entry(delivery: Delivery, channel: str, raw: Any, page_ids: frozenset[str]) -> None:
+    """Find the entry's events and read each on its own: its changes (also the flat
+    `field`/`value` form of Instagram comments) and its messaging events."""
+    entry = Entry.model_validate(raw)
+    changes = _events(raw, "changes")
+    if "field" in raw and "value" in raw:
+        changes.append({"field": raw["field"], "value": raw["value"]})
+    messaging = [event for name in MESSAGING_LISTS for event in _events(raw, name)]
+    events = EntryEvents(delivery, channel, entry, page_ids | {entry.id})
+    for change in changes:
+        delivery.read(f"{channel} change", change, events.change)
+    for event in messaging:
+        delivery.read(f"{channel} messaging", event, events.messaging)
+
+
+def _events(entry: dict[str, Any], name: str) -> list[Any]:
+    """The entry's list of events by that name (none if it has none)."""
+    found = entry.get(name)
+    if found is None:
+        return []
+    if not isinstance(found, list):
+        raise ValueError(f"{name}: expected a list of events")
+    return list(found)
+
+
+class EntryEvents:
+    """What each event of one entry becomes, added to the delivery. `brands`: the
+    entry's account (the Page or Instagram account it is for) and the configured ones."""
+
+    def __init__(self, delivery: Delivery, channel: str, entry: Entry, brands: frozenset[str]):
+        self.delivery = delivery
+        self.channel = channel
+        self.entry = entry
+        self.brands = brands
+
+    def _post(self, **fields: Any) -> None:
+        self.delivery.posts.append(Post(channel=self.channel, brand=self.entry.id, **fields))
+
+    def _note(self, post_id: str, change: str, at: datetime | None, **fields: Any) -> None:
+        self.delivery.notes.append(
+            PostNote(
+                channel=self.channel,
+                post_id=post_id,
+                change=change,
+                at=at or self.entry.time or datetime.now(UTC),
+                **fields,
+            )
+        )
+
+    # -- changes ------------------------------------------------------------------------
+
+    def change(self, raw: Any) -> None:
+        change = Change.model_validate(raw)
+        if change.field.startswith("messag"):  # `messages`, `messaging_postbacks`...: an event
+            self.messaging(change.value)
+        elif self.channel == "facebook" and change.field in ("feed", "mention"):
+            self.feed(FeedValue.model_validate(change.value), mention=change.field == "mention")
+        elif self.channel == "instagram" and change.field in ("comments", "live_comments"):
+            self.instagram_comment(InstagramComment.model_validate(change.value))
+        elif self.channel == "instagram" and change.field == "mentions":
+            mention = InstagramMention.model_validate(change.value)
+            self.delivery.references.append(
+                PostReference(
+                    channel=self.channel,
+                    kind="instagram mention",
+                    brand=self.entry.id,
+                    post_id=mention.media_id,
+                    comment_id=mention.comment_id,
+                    created_at=self.entry.time,
+                )
+            )
+        else:
+            self.delivery.ignore(f"{self.channel} {change.field}")
+
+    def feed(self, value: FeedValue, mention: bool = False) -> None:
+        """A Page feed change (or a mention of the Page, or a group comment): comments
+        and visitors' posts added, edited or removed; the rest ignored by item and verb."""
+        item, verb = value.item or "", value.verb or ""
+        is_comment = item == "comment" and value.comment_id is not None
+        is_post = item in POST_ITEMS and value.post_id is not None
+        if not (is_comment or is_post) or verb not in ADDED | EDITED | REMOVED:
+            self.delivery.ignore(f"{'mention' if mention else 'feed'} {item} {verb}".strip())
             return
-        if value.sender is None or not value.message:
-            delivery.ignored.append(f"feed comment {value.comment_id} without author or text")
+        post_id = value.comment_id if is_comment else value.post_id
+        if verb in EDITED:
+            self._note(post_id, "edited", value.created_time, text=value.message, by=_id_of(value))
             return
+        if verb in REMOVED:
+            self._note(post_id, "deleted", value.created_time, by=_id_of(value))
+            return
+        author = value.author
+        if is_post and author is not None and author.id in self.brands:
+            self.delivery.ignore(f"feed {item} by the page")  # its own news, no reply
+            return
+        if value.message is None and not is_comment:
+            self.delivery.references.append(
+                PostReference(
+                    channel=self.channel,
+                    kind="page mention" if mention else "page post",
+                    brand=self.entry.id,
+                    post_id=value.post_id,
+                    author=author,
+                    created_at=value.created_time or self.entry.time,
+                )
+            )
+            return
+        url = (value.post or {}).get(
+            "permalink_url"
+        ) or f"https://www.facebook.com/{value.post_id or post_id}"
+        if is_comment:
+            url += f"?comment_id={value.comment_id}"
         top_level = value.parent_id in (None, value.post_id)
-        delivery.posts.append(
-            Post(
-                id=value.comment_id,
-                channel=channel,
-                text=value.message,
-                created_at=_epoch(value.created_time or entry.time),
-                url=f"https://www.facebook.com/{value.post_id or value.comment_id}"
-                f"?comment_id={value.comment_id}",
-                conversation_id=value.comment_id if top_level else value.parent_id,
-                in_reply_to=None if top_level else value.parent_id,
-                author=Author(id=value.sender.id, handle=value.sender.name or value.sender.id),
-                from_brand=value.sender.id in brands,
-            )
+        self._post(
+            id=post_id,
+            text=value.message or "(no text)",
+            created_at=value.created_time or self.entry.time or datetime.now(UTC),
+            url=url,
+            conversation_id=post_id if top_level else value.parent_id,
+            in_reply_to=(value.parent_id or value.post_id) if is_comment else None,
+            author=author or Author(id=None, handle=UNKNOWN_AUTHOR),
+            from_brand=author is not None and author.id in self.brands,
         )
-    elif change.field == "comments" and channel == "instagram":
-        comment = InstagramComment.model_validate(change.value)
-        if comment.sender is None:
-            delivery.ignored.append(f"instagram comment {comment.id} without author")
+
+    def instagram_comment(self, comment: InstagramComment) -> None:
+        sender = comment.sender
+        handle = (sender.username or sender.key) if sender else None
+        self._post(
+            id=comment.id,
+            text=comment.text or "(no text)",
+            created_at=comment.timestamp or self.entry.time or datetime.now(UTC),
+            conversation_id=comment.parent_id or comment.id,
+            in_reply_to=comment.parent_id,
+            author=Author(id=sender.key, handle=f"@{handle}")
+            if sender and handle
+            else Author(id=None, handle=UNKNOWN_AUTHOR),
+            from_brand=sender is not None and sender.key in self.brands,
+        )
+
+    # -- messaging ----------------------------------------------------------------------
+
+    def messaging(self, raw: Any) -> None:
+        if isinstance(raw, dict) and raw.get("field") == "group_feed":  # a group's comment
+            self.feed(FeedValue.model_validate(raw))
             return
-        handle = comment.sender.username or comment.sender.id
-        delivery.posts.append(
-            Post(
-                id=comment.id,
-                channel=channel,
-                text=comment.text or "(no text)",
-                created_at=comment.timestamp or _epoch(entry.time),
-                conversation_id=comment.parent_id or comment.id,
-                in_reply_to=comment.parent_id,
-                author=Author(id=comment.sender.id, handle=f"@{handle}"),
-                from_brand=comment.sender.id in brands,
+        event = Messaging.model_validate(raw)
+        if event.message is not None and event.message.sticker_id is not None:
+            self.delivery.ignore(f"{self.channel} messaging sticker")  # a like, a wave
+        elif event.message is not None:
+            self.message(event, event.message)
+        elif event.postback is not None and (event.postback.title or "").strip():
+            self.postback(event, event.postback)
+        elif event.message_edit is not None:
+            edit = event.message_edit
+            self._note(
+                f"mid-{edit.mid}", "edited", event.timestamp, text=edit.text, by=event.sender.key
             )
-        )
-    else:
-        delivery.ignored.append(f"{channel} change {change.field}")
+        else:
+            kind = next((k for k in EVENT_KINDS if raw.get(k) is not None), "event")
+            self.delivery.ignore(f"{self.channel} messaging {kind}")
 
-
-def _message(
-    channel: str, messaging: Messaging, brands: frozenset[str], delivery: Delivery
-) -> None:
-    message = messaging.message
-    if message is None:
-        delivery.ignored.append(f"{channel} messaging event without a message")
-        return
-    from_brand = message.is_echo or messaging.sender.id in brands
-    customer = messaging.recipient.id if from_brand else messaging.sender.id
-    text = message.text or ("(attachment)" if message.attachments else "(no text)")
-    delivery.posts.append(
-        Post(
+    def message(self, event: Messaging, message: Message) -> None:
+        """A message in a private conversation: the customer's, or the account's own (an
+        echo) answering it; an unsent one is a note."""
+        sender = event.sender.key
+        if message.is_deleted:
+            self._note(f"mid-{message.mid}", "unsent", event.timestamp, by=sender)
+            return
+        if sender is None or event.recipient.key is None:
+            raise ValueError("a message needs a sender and a recipient (`id` or `user_ref`)")
+        from_brand = message.is_echo or sender in self.brands
+        customer = event.recipient.key if from_brand else sender
+        reply_to = (message.reply_to or {}).get("mid")
+        guest = event.sender.user_ref is not None
+        self._post(
             id=f"mid-{message.mid}",
-            channel=channel,
-            text=text,
-            created_at=_epoch(messaging.timestamp / 1000),
+            text=message.text or _attachments(message),
+            created_at=event.timestamp or self.entry.time or datetime.now(UTC),
             conversation_id=f"dm:{customer}",
+            in_reply_to=f"mid-{reply_to}" if isinstance(reply_to, str) and reply_to else None,
             private=True,
-            author=Author(id=messaging.sender.id, handle=messaging.sender.id),
+            author=Author(id=sender, handle=f"chat plugin guest {sender}" if guest else sender),
             from_brand=from_brand,
         )
+
+    def postback(self, event: Messaging, postback: Postback) -> None:
+        """A button the customer tapped (an Instagram ice-breaker, a menu item): its
+        title is what they said, a message in the conversation. A postback without one
+        (a "Get started" with no title) is ignored."""
+        sender = event.sender.key
+        if sender is None:
+            raise ValueError("a postback needs a sender (`id` or `user_ref`)")
+        at = event.timestamp or self.entry.time or datetime.now(UTC)
+        post_id = (
+            f"mid-{postback.mid}" if postback.mid else f"postback-{sender}-{at.timestamp():.0f}"
+        )
+        self._post(
+            id=post_id,
+            text=postback.title,
+            created_at=at,
+            conversation_id=f"dm:{sender}",
+            private=True,
+            author=Author(id=sender, handle=sender),
+        )
+
+
+def _id_of(value: FeedValue) -> str | None:
+    author = value.author
+    return author.id if author else None
+
+
+def _attachments(message: Message) -> str:
+    kinds = [a.type for a in message.attachments if a.type]
+    return f"({', '.join(kinds)})" if kinds else "(no text)"
+
+
+# -- what the webhooks only name, fetched from the Graph API ---------------------------------
+
+
+class GraphComment(PlatformModel):
+    id: str
+    text: PlatformText = ""
+    timestamp: Moment = None
+    username: str | None = None
+    media: dict[str, Any] | None = None
+
+
+class GraphMedia(PlatformModel):
+    id: str
+    caption: PlatformText = ""
+    timestamp: Moment = None
+    username: str | None = None
+    permalink: str | None = None
+
+
+class GraphPost(PlatformModel):
+    id: str
+    message: PlatformText = ""
+    sender: Sender | None = Field(default=None, alias="from")
+    created_time: Moment = None
+    permalink_url: str | None = None
+
+
+COMMENT_FIELDS = "id,text,timestamp,username,media{id,permalink}"
+MEDIA_FIELDS = "id,caption,timestamp,username,permalink"
+POST_FIELDS = "id,message,from,created_time,permalink_url"
+
+
+def fetch_referenced(reference: PostReference, graph: GraphApi) -> Post:
+    """The post a reference names, fetched from the Graph API; raises GraphError (whose
+    `retry` says whether to try again), or pydantic's ValidationError for an answer that
+    is not the object asked for."""
+    if reference.kind == "instagram mention":
+        return _instagram_mention(reference, graph)
+    found = GraphPost.model_validate(graph.get(reference.post_id, POST_FIELDS))
+    author = (
+        Author(id=found.sender.key, handle=found.sender.name or found.sender.key)
+        if found.sender and found.sender.key
+        else reference.author or Author(id=None, handle=UNKNOWN_AUTHOR)
+    )
+    return Post(
+        id=reference.id,
+        channel=reference.channel,
+        text=found.message or "(no text)",
+        created_at=found.created_time or reference.created_at or _received(reference),
+        url=_web(found.permalink_url) or f"https://www.facebook.com/{reference.post_id}",
+        conversation_id=reference.id,
+        author=author,
+        brand=reference.brand,
+        received_at=reference.received_at,
     )
 
 
-def _epoch(seconds: float | None) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else datetime.now(UTC)
+def _instagram_mention(reference: PostReference, graph: GraphApi) -> Post:
+    """An @mention of the Instagram account, in a comment or in a caption: Instagram's
+    webhook gives only ids, the account's `mentioned_comment` / `mentioned_media` the
+    rest."""
+    if reference.comment_id:
+        edge = f"mentioned_comment.comment_id({reference.comment_id}){{{COMMENT_FIELDS}}}"
+        comment = GraphComment.model_validate(
+            _field(graph.get(reference.brand, edge), "mentioned_comment")
+        )
+        text, at, username = comment.text, comment.timestamp, comment.username
+        url = (comment.media or {}).get("permalink")
+    else:
+        edge = f"mentioned_media.media_id({reference.post_id}){{{MEDIA_FIELDS}}}"
+        media = GraphMedia.model_validate(
+            _field(graph.get(reference.brand, edge), "mentioned_media")
+        )
+        text, at, username, url = media.caption, media.timestamp, media.username, media.permalink
+    return Post(
+        id=reference.id,
+        channel=reference.channel,
+        text=text or "(no text)",
+        created_at=at or reference.created_at or _received(reference),
+        url=_web(url),
+        conversation_id=reference.id,
+        author=Author(id=None, handle=f"@{username}" if username else UNKNOWN_AUTHOR),
+        brand=reference.brand,
+        received_at=reference.received_at,
+    )
+
+
+def _field(answer: dict[str, Any], name: str) -> Any:
+    from chalicelib.channels.graph import GraphError
+
+    if name not in answer:
+        raise GraphError(f"the Graph API's answer has no {name}", retry=False)
+    return answer[name]
+
+
+def _received(reference: PostReference) -> datetime:
+    return reference.received_at or datetime.now(UTC)
+
+
+def _web(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith("https://") and len(url) <= 2048 else None

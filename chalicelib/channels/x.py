@@ -1,13 +1,21 @@
-"""X (Twitter) webhooks: the CRC check, the signature, and the payload families.
+"""X (Twitter) webhooks: the payload families one webhook URL receives, each event read
+on its own (`Delivery.read`), as the README's table says ("X").
 
-- X Activity API (XAA): `{"data": {"event_type", "filter": {"user_id"}, "payload",
-  "includes": {"users"}}}` with v2 posts (`post.mention.create`, `post.reply.create`) and
-  DMs (`dm.received`).
-- Account Activity API (AAA, legacy): `{"for_user_id", "tweet_create_events" |
-  "direct_message_events", "users"}` with v1.1 tweets (long ones in `extended_tweet`).
-- Filtered stream (listening): `{"data": <v2 post>, "includes": {"users"},
-  "matching_rules": [{"id", "tag"}]}`, posts that matched the app's stream rules: found
-  by a rule unless they mention or reply to a brand account.
+- X Activity API (XAA): `{"data": {"event_type", "filter"?, "payload", "includes"?}}`:
+  v2 posts (`post.mention.create`, `post.reply.create`, `post.quote.create`, and the
+  brand's own `post.create`), `post.delete`, legacy DMs (`dm.received`, `dm.sent`: AAA's
+  `direct_message_events` with v2 users keyed by id, each in `{"data": ...}`) and
+  encrypted X Chat messages (`chat.received`, `chat.sent`: no readable text, so the case
+  says to read it in X). Other event types (likes, follows, profile updates, news,
+  `oauth.revoke`, whose `filter` is empty) are ignored.
+- Account Activity API (AAA, legacy): `{"for_user_id", "<kind>_events": [...], "users"?}`
+  with v1.1 tweets (long ones in `extended_tweet`) and DMs (`users` keyed by id, each
+  with `id` and maybe no `id_str`); deletions are notes; typing, read receipts, likes,
+  follows, blocks, mutes, revocations (`user_event`) and replay-job reports are ignored.
+- Filtered stream (listening): `{"data": <v2 post>, "includes"?, "matching_rules"}`:
+  found by a rule unless it mentions or replies to a brand account. Delivered with X's
+  default fields it has no `author_id`: it is kept, its author unknown, and the
+  consumer looks the post up when a bearer token is set (chalicelib.channels.x_lookup).
 
 A post or DM whose author is the subscribed account (or a configured brand id) is the
 brand answering, not a new case. X's `lang` becomes the post's language when it is one:
@@ -16,15 +24,15 @@ X's codes for no language or an undetermined one (`und`, `zxx`, `art`, `q...`) d
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import AliasChoices, BeforeValidator, Field, TypeAdapter, ValidationError
 
-from chalicelib.channels import Delivery, PlatformModel
-from chalicelib.posts import Author, InvalidPost, LanguageCode, Post, describe_error
+from chalicelib.channels import Delivery, Moment, PlatformModel, PlatformText
+from chalicelib.posts import UNKNOWN_AUTHOR, Author, LanguageCode, Post, PostNote
 
 CHANNEL = "x"
 NOT_LANGUAGES = {"und", "zxx", "art"}  # undetermined, no linguistic content, artificial
@@ -52,9 +60,16 @@ Language = Annotated[str | None, BeforeValidator(x_language)]
 
 
 class V1User(PlatformModel):
-    id_str: str
-    screen_name: str
+    """A v1.1 user: tweets carry `id_str` (and a number in `id` that JSON may round); the
+    `users` map of DMs carries `id` as a string and no `id_str`."""
+
+    id: str = Field(validation_alias=AliasChoices("id_str", "id"))
+    screen_name: str | None = None
     followers_count: int | None = None
+
+    def author(self) -> Author:
+        handle = f"@{self.screen_name}" if self.screen_name else self.id
+        return Author(id=self.id, handle=handle, followers=self.followers_count)
 
 
 class V1Counts(PlatformModel):
@@ -72,18 +87,19 @@ class V1Counts(PlatformModel):
 
 
 class V1ExtendedTweet(PlatformModel):
-    full_text: str
+    full_text: PlatformText
 
 
 class V1Tweet(V1Counts):
     id_str: str
-    created_at: str
-    text: str | None = None
-    full_text: str | None = None
+    created_at: Moment = None
+    timestamp_ms: Moment = None
+    text: PlatformText | None = None
+    full_text: PlatformText | None = None
     truncated: bool = False
     extended_tweet: V1ExtendedTweet | None = None
     in_reply_to_status_id_str: str | None = None
-    user: V1User
+    user: dict[str, Any] = {}
     retweeted_status: dict | None = None
     lang: Language = None
 
@@ -93,9 +109,43 @@ class V1Tweet(V1Counts):
             return self.extended_tweet.full_text
         return self.full_text or self.text or ""
 
+    @property
+    def author(self) -> Author:
+        """The author, or an unknown one when the user object says nothing (X's own
+        documentation elides it)."""
+        if not self.user.get("id_str") and not self.user.get("id"):
+            return Author(id=None, handle=UNKNOWN_AUTHOR)
+        return V1User.model_validate(self.user).author()
+
+    @property
+    def sent_at(self) -> datetime:
+        return self.created_at or self.timestamp_ms or datetime.now(UTC)
+
+
+class V1Media(PlatformModel):
+    type: str | None = None
+    url: str | None = None  # the t.co link the message's text carries for it
+
+
+class V1Attachment(PlatformModel):
+    type: str | None = None
+    media: V1Media | None = None
+
 
 class V1MessageData(PlatformModel):
-    text: str = ""
+    text: PlatformText = ""
+    attachment: V1Attachment | None = None
+
+    @property
+    def shown(self) -> str:
+        """The text without the link X puts in it for an attached medium; a message
+        with nothing else says what it carried."""
+        media = self.attachment.media if self.attachment else None
+        text = self.text.replace(media.url, "") if media and media.url else self.text
+        if text.strip():
+            return text.strip()
+        kind = (media and media.type) or (self.attachment and self.attachment.type)
+        return f"({kind})" if kind else "(no text)"
 
 
 class V1Target(PlatformModel):
@@ -111,18 +161,21 @@ class V1MessageCreate(PlatformModel):
 class V1DirectMessage(PlatformModel):
     type: str
     id: str
-    created_timestamp: str
+    created_timestamp: Moment = None
     message_create: V1MessageCreate | None = None
 
 
-class AccountActivity(PlatformModel):
-    for_user_id: str
-    tweet_create_events: list[V1Tweet] | None = None
-    direct_message_events: list[V1DirectMessage] | None = None
-    users: dict[str, V1User] = {}
+class V1Deleted(PlatformModel):
+    id: str
+    user_id: str | None = None
 
 
-# -- X Activity API (v2 objects) --------------------------------------------------------------
+class V1Deletion(PlatformModel):
+    status: V1Deleted
+    timestamp_ms: Moment = None
+
+
+# -- X Activity API and filtered stream (v2 objects) -------------------------------------
 
 
 class V2Metrics(PlatformModel):
@@ -162,9 +215,9 @@ class V2Entities(PlatformModel):
 
 class V2Post(PlatformModel):
     id: str
-    text: str
-    author_id: str
-    created_at: datetime | None = None
+    text: PlatformText
+    author_id: str | None = None  # missing when the author was not asked for
+    created_at: Moment = None
     conversation_id: str | None = None
     in_reply_to_user_id: str | None = None
     referenced_tweets: list[V2Reference] = []
@@ -185,28 +238,39 @@ class V2Post(PlatformModel):
         return next((m for m in mentioned if m in brands), None)
 
 
-class V2DirectMessage(PlatformModel):
+class V2Deleted(PlatformModel):
     id: str
-    text: str = ""
+    author_id: str | None = None
+
+
+class V2Chat(PlatformModel):
+    """An X Chat message: end-to-end encrypted, so only who wrote, where and when."""
+
+    id: str | None = None
     sender_id: str
-    created_at: datetime | None = None
-    dm_conversation_id: str | None = None
-    participant_ids: list[str] = []
+    conversation_id: str | None = None
+    created_at_msec: Moment = None
+    encoded_event: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Its id, or (X's guide shows a message without one) a digest of the encrypted
+        message itself: the same message delivered again has the same."""
+        if self.id:
+            return self.id
+        if not self.encoded_event:
+            raise ValueError("a chat message needs an id or an encoded_event")
+        return hashlib.sha256(self.encoded_event.encode()).hexdigest()[:32]
 
 
 class V2Filter(PlatformModel):
-    user_id: str
+    user_id: str | None = None
 
 
 class ActivityData(PlatformModel):
     event_type: str
-    filter: V2Filter
-    payload: dict[str, Any]
-    includes: dict[str, Any] = {}
-
-
-class ActivityEnvelope(PlatformModel):
-    data: ActivityData
+    filter: V2Filter = V2Filter()
+    payload: Any = None
     includes: dict[str, Any] = {}
 
 
@@ -223,137 +287,253 @@ class StreamDelivery(PlatformModel):
     matching_rules: Annotated[list[StreamRule], Field(min_length=1)]
 
 
-POST_EVENTS = {"post.mention.create", "post.reply.create"}
+TWEET_FIELDS = [  # what every read of posts from X's API asks for
+    "author_id",
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "public_metrics",
+    "lang",
+]
+POST_EVENTS = {"post.mention.create", "post.reply.create", "post.quote.create", "post.create"}
 DM_EVENTS = {"dm.received", "dm.sent"}
-
-
-HANDLED_ACCOUNT_EVENTS = {"tweet_create_events", "direct_message_events"}
+CHAT_EVENTS = {"chat.received", "chat.sent"}
+ENCRYPTED_CHAT = "(an encrypted X Chat message: read it in X)"
+ACCOUNT_KEYS = {"user_event", "replay_job_status"}  # AAA bodies without for_user_id
 
 
 def parse(payload: Any, brand_ids: frozenset[str]) -> Delivery:
-    """Normalise one X webhook delivery, or raise InvalidPost naming the bad fields."""
-    if not isinstance(payload, dict):
-        raise InvalidPost(["body: expected a JSON object"])
-    try:
-        if isinstance(payload.get("data"), dict) and "event_type" in payload["data"]:
-            return _activity(ActivityEnvelope.model_validate(payload), brand_ids)
-        if "matching_rules" in payload:
-            return _stream(StreamDelivery.model_validate(payload), brand_ids)
-        if "for_user_id" in payload:
-            delivery = _account_activity(AccountActivity.model_validate(payload), brand_ids)
-            delivery.ignored.extend(
-                key
-                for key in payload
-                if key.endswith("_events") and key not in HANDLED_ACCOUNT_EVENTS
-            )
-            return delivery
-    except ValidationError as error:
-        raise InvalidPost([describe_error(e) for e in error.errors()]) from None
-    except (OverflowError, OSError):  # a timestamp beyond what a date can hold
-        raise InvalidPost(["body: a date or timestamp out of range"]) from None
-    except (ValueError, TypeError) as error:  # a date or number the platform never sends
-        raise InvalidPost([f"body: {error}"]) from None
-    return Delivery(ignored=["not an X Activity or Account Activity payload"])
-
-
-def _account_activity(body: AccountActivity, brand_ids: frozenset[str]) -> Delivery:
-    brands = brand_ids | {body.for_user_id}
+    """Normalise one X webhook delivery: never raises, whatever it holds."""
     delivery = Delivery()
-    for tweet in body.tweet_create_events or []:
-        if tweet.retweeted_status is not None:
-            delivery.ignored.append(f"repost {tweet.id_str}")
-            continue
-        delivery.posts.append(
-            Post(
-                id=tweet.id_str,
-                channel=CHANNEL,
-                text=tweet.full or "(no text)",
-                created_at=parsedate_to_datetime(tweet.created_at),
-                url=f"https://x.com/{tweet.user.screen_name}/status/{tweet.id_str}",
-                in_reply_to=tweet.in_reply_to_status_id_str,
-                engagement=tweet.engagement,
-                author=Author(
-                    id=tweet.user.id_str,
-                    handle=f"@{tweet.user.screen_name}",
-                    followers=tweet.user.followers_count,
-                ),
-                from_brand=tweet.user.id_str in brands,
-                language=tweet.lang,
-            )
-        )
-    for event in body.direct_message_events or []:
-        if event.type != "message_create" or event.message_create is None:
-            delivery.ignored.append(f"direct message event {event.type}")
-            continue
-        message = event.message_create
-        sender = body.users.get(message.sender_id)
-        from_brand = message.sender_id in brands
-        customer = message.target.recipient_id if from_brand else message.sender_id
-        delivery.posts.append(
-            Post(
-                id=f"dm-{event.id}",
-                channel=CHANNEL,
-                text=message.message_data.text or "(no text)",
-                created_at=datetime.fromtimestamp(int(event.created_timestamp) / 1000, UTC),
-                conversation_id=f"dm:{customer}",
-                private=True,
-                author=Author(
-                    id=message.sender_id,
-                    handle=f"@{sender.screen_name}" if sender else message.sender_id,
-                    followers=sender.followers_count if sender else None,
-                ),
-                from_brand=from_brand,
-            )
-        )
-    delivery.posts = [post.addressed_to(body.for_user_id) for post in delivery.posts]
+    if not isinstance(payload, dict):
+        delivery.read("delivery", payload, _unknown)
+    elif isinstance(payload.get("data"), dict) and "event_type" in payload["data"]:
+        delivery.read("activity event", payload, lambda raw: _activity(delivery, raw, brand_ids))
+    elif "matching_rules" in payload:
+        delivery.read("stream post", payload, lambda raw: _stream(delivery, raw, brand_ids))
+    elif "for_user_id" in payload:
+        _account_activity(delivery, payload, brand_ids)
+    elif ACCOUNT_KEYS & payload.keys():
+        for key in sorted(ACCOUNT_KEYS & payload.keys()):
+            delivery.ignore(key)
+    else:
+        delivery.read("delivery", payload, _unknown)
     return delivery
 
 
-def _activity(envelope: ActivityEnvelope, brand_ids: frozenset[str]) -> Delivery:
-    data = envelope.data
-    brands = brand_ids | {data.filter.user_id}
-    users = _users({**envelope.includes, **data.includes})
-    if data.event_type in POST_EVENTS:
-        post = v2_post(V2Post.model_validate(data.payload), users, brands)
-        return Delivery(posts=[post.addressed_to(data.filter.user_id)])
-    if data.event_type in DM_EVENTS:
-        message = V2DirectMessage.model_validate(data.payload)
-        sender = users.get(message.sender_id)
-        from_brand = message.sender_id in brands
-        others = [p for p in message.participant_ids if p not in brands]
-        customer = message.sender_id if not from_brand else (others[0] if others else "")
-        return Delivery(
-            posts=[
-                Post(
-                    id=f"dm-{message.id}",
-                    channel=CHANNEL,
-                    text=message.text or "(no text)",
-                    created_at=message.created_at or datetime.now(UTC),
-                    conversation_id=f"dm:{customer}" if customer else message.dm_conversation_id,
-                    private=True,
-                    author=Author(
-                        id=message.sender_id,
-                        handle=f"@{sender.username}" if sender else message.sender_id,
-                        followers=_followers(sender),
-                    ),
-                    from_brand=from_brand,
+def _unknown(payload: Any) -> None:
+    raise ValueError(
+        "not an X delivery: expected an Account Activity (`for_user_id`), X Activity "
+        "(`data.event_type`) or filtered-stream (`matching_rules`) body"
+    )
+
+
+def _account_activity(
+    delivery: Delivery, payload: dict[str, Any], brand_ids: frozenset[str]
+) -> None:
+    """Each event of an AAA body on its own; the users map is read once, leniently (a
+    user it cannot read is one without a handle)."""
+    brand = str(payload["for_user_id"])
+    brands = brand_ids | {brand}
+    users = _v1_users(payload.get("users"))
+    for key, events in payload.items():
+        if not key.endswith("_events"):
+            continue
+        if not isinstance(events, list):
+            delivery.read(key, events, _not_a_list)
+            continue
+        for raw in events:
+            if key == "tweet_create_events":
+                delivery.read("tweet", raw, lambda raw: _v1_tweet(delivery, raw, brand, brands))
+            elif key == "direct_message_events":
+                delivery.read(
+                    "direct message",
+                    raw,
+                    lambda raw: _v1_message(delivery, raw, brand, brands, users),
                 )
-            ]
+            elif key == "tweet_delete_events":
+                delivery.read("tweet deletion", raw, lambda raw: _v1_deletion(delivery, raw))
+            else:
+                delivery.ignore(key)
+
+
+def _not_a_list(events: Any) -> None:
+    raise ValueError(f"expected a list of events, got {type(events).__name__}")
+
+
+def _v1_tweet(delivery: Delivery, raw: Any, brand: str, brands: frozenset[str]) -> None:
+    tweet = V1Tweet.model_validate(raw)
+    if tweet.retweeted_status is not None:
+        delivery.ignore("repost")
+        return
+    author = tweet.author
+    handle = author.handle.removeprefix("@") if author.known else "i"
+    delivery.posts.append(
+        Post(
+            id=tweet.id_str,
+            channel=CHANNEL,
+            text=tweet.full or "(no text)",
+            created_at=tweet.sent_at,
+            url=f"https://x.com/{handle}/status/{tweet.id_str}",
+            in_reply_to=tweet.in_reply_to_status_id_str,
+            engagement=tweet.engagement,
+            author=author,
+            from_brand=author.id in brands,
+            language=tweet.lang,
+            brand=brand,
         )
-    return Delivery(ignored=[f"event type {data.event_type}"])
+    )
 
 
-def _stream(delivery: StreamDelivery, brand_ids: frozenset[str]) -> Delivery:
-    """Found by a stream rule, unless it is the brand's own post or written to a brand
-    (then it is a mention like any other, addressed to that brand)."""
-    post, rule = delivery.data, delivery.matching_rules[0]
-    if post.is_repost:
-        return Delivery(ignored=[f"repost {post.id}"])
-    users = _users(delivery.includes)
+def _v1_users(users: Any) -> dict[str, Author]:
+    """A DM's users map (AAA's flat v1.1 users, or XAA's `{"data": v2 user}`) as authors
+    by id; an entry that cannot be read is left out (the sender then shows by id)."""
+    found: dict[str, Author] = {}
+    for key, entry in (users or {}).items() if isinstance(users, dict) else []:
+        user = entry.get("data", entry) if isinstance(entry, dict) else None
+        try:
+            if isinstance(user, dict) and "username" in user:
+                v2 = V2User.model_validate(user)
+                found[str(key)] = Author(
+                    id=v2.id, handle=f"@{v2.username}", followers=_followers(v2)
+                )
+            elif isinstance(user, dict):
+                found[str(key)] = V1User.model_validate(user).author()
+        except ValidationError:
+            continue
+    return found
+
+
+def _v1_message(
+    delivery: Delivery,
+    raw: Any,
+    brand: str | None,
+    brands: frozenset[str],
+    users: dict[str, Author],
+) -> None:
+    event = V1DirectMessage.model_validate(raw)
+    if event.type != "message_create" or event.message_create is None:
+        delivery.ignore(f"direct message {event.type}")
+        return
+    message = event.message_create
+    from_brand = message.sender_id in brands
+    customer = message.target.recipient_id if from_brand else message.sender_id
+    sent = event.created_timestamp or datetime.now(UTC)
+    delivery.posts.append(
+        Post(
+            id=f"dm-{event.id}",
+            channel=CHANNEL,
+            text=message.message_data.shown,
+            created_at=sent,
+            conversation_id=f"dm:{customer}",
+            private=True,
+            author=users.get(message.sender_id)
+            or Author(id=message.sender_id, handle=message.sender_id),
+            from_brand=from_brand,
+            brand=brand,
+        )
+    )
+
+
+def _v1_deletion(delivery: Delivery, raw: Any) -> None:
+    deletion = V1Deletion.model_validate(raw)
+    at = deletion.timestamp_ms or datetime.now(UTC)
+    delivery.notes.append(
+        PostNote(
+            channel=CHANNEL,
+            post_id=deletion.status.id,
+            change="deleted",
+            at=at,
+            by=deletion.status.user_id,
+        )
+    )
+
+
+def _activity(delivery: Delivery, raw: dict[str, Any], brand_ids: frozenset[str]) -> None:
+    data = ActivityData.model_validate(raw["data"])
+    brand = data.filter.user_id
+    brands = brand_ids | ({brand} if brand else set())
+    includes = {**(raw.get("includes") or {}), **data.includes}
+    if data.event_type in POST_EVENTS:
+        post = v2_post(V2Post.model_validate(data.payload), _users(includes), brands)
+        delivery.posts.append(post.addressed_to(brand) if brand else post)
+    elif data.event_type == "post.delete":
+        deleted = V2Deleted.model_validate(data.payload)
+        delivery.notes.append(
+            PostNote(
+                channel=CHANNEL,
+                post_id=deleted.id,
+                change="deleted",
+                at=datetime.now(UTC),
+                by=deleted.author_id,
+            )
+        )
+    elif data.event_type in DM_EVENTS:
+        if not isinstance(data.payload, dict) or not isinstance(
+            data.payload.get("direct_message_events"), list
+        ):
+            raise ValueError("payload.direct_message_events: expected a list of events")
+        users = _v1_users(data.payload.get("users"))
+        for event in data.payload["direct_message_events"]:
+            delivery.read(
+                "direct message",
+                event,
+                lambda raw: _v1_message(delivery, raw, brand, brands, users),
+            )
+    elif data.event_type in CHAT_EVENTS:
+        _chat(delivery, V2Chat.model_validate(data.payload), brand, brands)
+    else:
+        delivery.ignore(data.event_type)
+
+
+def _chat(delivery: Delivery, chat: V2Chat, brand: str | None, brands: frozenset[str]) -> None:
+    """An encrypted X Chat message: who wrote and when, never what (the key is the
+    brand's, in X's app): a case that says to read it in X, threaded with the customer's
+    DMs when the conversation is one to one (`A:B`, or `A-B`), else with its group."""
+    from_brand = chat.sender_id in brands
+    parties = re.split(r"[:-]", chat.conversation_id or "")
+    others = [p for p in parties if p and p not in brands]
+    group = (chat.conversation_id or "").startswith("g") or len(others) != 1
+    customer = chat.sender_id if not from_brand else (others[0] if others else None)
+    conversation = f"chat:{chat.conversation_id}" if group or customer is None else f"dm:{customer}"
+    sent = chat.created_at_msec or datetime.now(UTC)
+    delivery.posts.append(
+        Post(
+            id=f"chat-{chat.key}",
+            channel=CHANNEL,
+            text=ENCRYPTED_CHAT,
+            created_at=sent,
+            conversation_id=conversation,
+            private=True,
+            author=Author(id=chat.sender_id, handle=chat.sender_id),
+            from_brand=from_brand,
+            brand=brand,
+        )
+    )
+
+
+def _stream(delivery: Delivery, raw: dict[str, Any], brand_ids: frozenset[str]) -> None:
+    stream = StreamDelivery.model_validate(raw)
+    rule = stream.matching_rules[0]
+    if stream.data.is_repost:
+        delivery.ignore("repost")
+        return
+    delivery.posts.append(
+        found_post(stream.data, _users(stream.includes), brand_ids, f"rule: {rule.tag or rule.id}")
+    )
+
+
+def found_post(
+    post: V2Post, users: dict[str, V2User], brand_ids: frozenset[str], found_by: str
+) -> Post:
+    """A post listening found (`found_by`), unless it is the brand's own or written to a
+    brand: then it is a mention like any other, addressed to that brand."""
     if brand := post.written_to(brand_ids):
-        return Delivery(posts=[v2_post(post, users, brand_ids).addressed_to(brand)])
-    found_by = None if post.author_id in brand_ids else f"rule: {rule.tag or rule.id}"
-    return Delivery(posts=[v2_post(post, users, brand_ids, found_by=found_by)])
+        return v2_post(post, users, brand_ids).addressed_to(brand)
+    own = post.author_id is not None and post.author_id in brand_ids
+    return v2_post(post, users, brand_ids, found_by=None if own else found_by)
 
 
 def v2_post(
@@ -364,19 +544,23 @@ def v2_post(
 ) -> Post:
     """A v2 post (from a webhook or from the API) as a normalised post; `found_by` what
     listening found it by, when it was not written to the brand."""
-    author = users.get(post.author_id)
+    user = users.get(post.author_id) if post.author_id else None
     replied_to = next((r.id for r in post.referenced_tweets if r.type == "replied_to"), None)
-    handle = author.username if author else post.author_id
+    if post.author_id is None:
+        author = Author(id=None, handle=UNKNOWN_AUTHOR)
+    else:
+        handle = f"@{user.username}" if user else post.author_id
+        author = Author(id=post.author_id, handle=handle, followers=_followers(user))
     return Post(
         id=post.id,
         channel=CHANNEL,
-        text=post.text,
+        text=post.text or "(no text)",
         created_at=post.created_at or datetime.now(UTC),
-        url=f"https://x.com/{handle}/status/{post.id}",
+        url=f"https://x.com/{user.username if user else 'i'}/status/{post.id}",
         conversation_id=post.conversation_id,
         in_reply_to=replied_to,
         engagement=post.public_metrics.engagement if post.public_metrics else None,
-        author=Author(id=post.author_id, handle=f"@{handle}", followers=_followers(author)),
+        author=author,
         from_brand=post.author_id in brands,
         language=post.lang,
         found_by=found_by,
@@ -384,7 +568,7 @@ def v2_post(
 
 
 def _users(includes: dict[str, Any]) -> dict[str, V2User]:
-    """Included users by id; `dm.received` wraps each one in `{"data": ...}`."""
+    """Included users by id; some events wrap each one in `{"data": ...}`."""
     found = {}
     for entry in includes.get("users") or []:
         if isinstance(entry, dict):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.channels.x import V2Post, V2User, v2_post
+from chalicelib.channels.x import TWEET_FIELDS, V2Post, V2User, v2_post
 from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, XReader
 from chalicelib.inbox import Inbox
 from chalicelib.posts import Post
@@ -38,16 +38,6 @@ CHECKPOINT = "x-listening"
 LOOK_BACK = timedelta(hours=1)
 QUERY_LIMIT = 512  # characters, X's limit for recent search below the Pro access level
 FOUND_BY_LIMIT = 256  # Post.found_by's length
-TWEET_FIELDS = [
-    "author_id",
-    "created_at",
-    "conversation_id",
-    "in_reply_to_user_id",
-    "referenced_tweets",
-    "entities",
-    "public_metrics",
-    "lang",
-]
 
 
 class QueryTooLong(ValueError):

@@ -6,17 +6,8 @@ see chalicelib.channels.x_reads: never sleeping on a rate limit).
 
 from __future__ import annotations
 
-from chalicelib.channels.x import v2_post
+from chalicelib.channels.x import TWEET_FIELDS, v2_post
 from chalicelib.channels.x_reads import PAGE_SIZE, Haul, ReadResult, XReader
-
-TWEET_FIELDS = [
-    "author_id",
-    "created_at",
-    "conversation_id",
-    "referenced_tweets",
-    "public_metrics",
-    "lang",
-]
 
 
 class MentionsPoller(XReader):

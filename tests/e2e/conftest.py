@@ -13,12 +13,14 @@ from tests.e2e.stack import (
     API_TOKEN,
     CHANNEL_SETTINGS,
     GENERIC_SECRET,
+    GRAPH_VERSION,
     QUIET_SINCE,
     TIME_SCALE,
     Api,
     free_port,
     quiet_hours,
 )
+from tests.standins import StandIn
 
 # The default policy, with a few of the tests' own before its catch-all (the routing-*
 # ones send each topic to a team of its own), and storms small and quick enough to raise
@@ -138,10 +140,21 @@ def with_test_policies(default: str, start: datetime) -> str:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):
+def platform_apis():
+    """One stand-in for the platforms' APIs (X's under /2/, the Graph API under
+    GRAPH_VERSION), where the session's stack sends the clients it builds."""
+    stand_in = StandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, platform_apis: StandIn):
     with pytest.MonkeyPatch.context() as env:
         for name, value in CHANNEL_SETTINGS.items():
             env.setenv(name, value)
+        env.setenv("ESCALATOR_X_API_URL", platform_apis.url)
+        env.setenv("ESCALATOR_META_GRAPH_URL", platform_apis.url + GRAPH_VERSION)
         yield from _stack(tmp_path_factory)
 
 

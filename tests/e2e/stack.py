@@ -44,13 +44,18 @@ META_SECRET = "test-meta-app-secret"
 META_VERIFY_TOKEN = "test-meta-verify-token"
 PAGE_ID = "700001"
 INSTAGRAM_ID = "178400001"
+META_PAGE_TOKEN = "test-meta-page-token"
+X_BEARER_TOKEN = "test-x-bearer-token"
 CHANNEL_SETTINGS = {
     "ESCALATOR_X_CONSUMER_SECRET": X_SECRET,
     "ESCALATOR_X_BRAND_IDS": X_BRAND_ID,
     "ESCALATOR_META_APP_SECRET": META_SECRET,
     "ESCALATOR_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
     "ESCALATOR_META_PAGE_IDS": f"{PAGE_ID},{INSTAGRAM_ID}",
+    "ESCALATOR_META_PAGE_TOKEN": META_PAGE_TOKEN,
+    "ESCALATOR_X_BEARER_TOKEN": X_BEARER_TOKEN,
 }
+GRAPH_VERSION = "/v24.0"  # the stand-in's Graph API path, as ESCALATOR_META_GRAPH_URL names it
 
 
 QUIET_SINCE: list[datetime] = []  # when the session's stack wrote its policy

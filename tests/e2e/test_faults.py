@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from app import reconcile_timers, record_posts
 from chalicelib import components
+from chalicelib.inbox import to_message
 from chalicelib.posts import Post
 from infra.local import STACK_NAME, LambdaContext, scheduled_event, sqs_record
 from tests.e2e.faults import (
@@ -109,7 +110,7 @@ def sqs_event(post: dict, message_id: str) -> dict:
         "MessageId": message_id,
         "ReceiptHandle": uuid.uuid4().hex,
         "MD5OfBody": "",
-        "Body": Post.model_validate(post).to_message(),
+        "Body": to_message(Post.model_validate(post)),
     }
     return {"Records": [sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:inbox")]}
 

@@ -14,6 +14,7 @@ from chalicelib import components
 from chalicelib.actions import Action
 from chalicelib.cases import Case, Event
 from chalicelib.emails import EmailRejected, Mailer
+from chalicelib.inbox import to_message
 from chalicelib.intake import record_batch
 from chalicelib.posts import Post
 from chalicelib.triage import triage
@@ -215,7 +216,7 @@ def test_a_bad_queue_record_fails_alone(stack):
                     "MessageId": "m-good",
                     "ReceiptHandle": "r1",
                     "MD5OfBody": "",
-                    "Body": Post.model_validate(good).to_message(),
+                    "Body": to_message(Post.model_validate(good)),
                 },
                 queue,
             ),
@@ -231,7 +232,7 @@ def test_a_bad_queue_record_fails_alone(stack):
         ]
     }
 
-    response = record_batch(event, components.escalator())
+    response = record_batch(event, components.escalator(), components.intake_sources())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
     from chalicelib.cases import case_id_for

@@ -1,4 +1,5 @@
-"""POST/GET /webhooks/x with payloads in X's documented shapes, signed as X signs them."""
+"""POST/GET /webhooks/x with X's own payloads (tests/fixtures/x/), or deliveries built
+from them (tests.platform_payloads), signed as X signs them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,24 @@ import base64
 import hashlib
 import hmac
 import time
-import uuid
 
 import pytest
 
 from chalicelib.cases import case_id_for
+from chalicelib.unreadable_store import UnreadableEvents
 from tests.e2e.stack import X_BRAND_ID, X_SECRET, executions, table_items, wait_for
+from tests.platform_payloads import (
+    account_activity,
+    activity,
+    fresh_id,
+    load,
+    redated,
+    stream_delivery,
+    v1_direct_message,
+    v1_tweet,
+    v2_post,
+)
+from tests.standins import Answer
 
 CUSTOMER = {"id_str": "44196397", "screen_name": "dana_k", "followers_count": 15400}
 BRAND = {"id_str": X_BRAND_ID, "screen_name": "NorthwindHelp", "followers_count": 120000}
@@ -21,27 +34,8 @@ LONG_TEXT = (
 )
 
 
-def tweet_id() -> str:
-    return str(uuid.uuid4().int % 10**18)
-
-
-def v1_tweet(author: dict, text: str, reply_to: str | None = None, long: bool = False) -> dict:
-    tweet = {
-        "id_str": tweet_id(),
-        "created_at": time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime()),
-        "text": text[:140],
-        "truncated": long,
-        "in_reply_to_status_id_str": reply_to,
-        "user": author,
-        "timestamp_ms": str(int(time.time() * 1000)),
-    }
-    if long:
-        tweet["extended_tweet"] = {"full_text": text}
-    return tweet
-
-
-def account_activity(*tweets: dict, for_user_id: str = X_BRAND_ID) -> dict:
-    return {"for_user_id": for_user_id, "tweet_create_events": list(tweets)}
+def to_brand(*tweets: dict) -> dict:
+    return account_activity(*tweets, for_user_id=X_BRAND_ID)
 
 
 def test_crc_answers_with_the_hmac_of_the_token(api):
@@ -61,10 +55,10 @@ def test_crc_without_a_token_is_400(api):
 
 def test_a_long_mention_becomes_a_case_with_author_reach_and_full_text(api):
     tweet = v1_tweet(CUSTOMER, LONG_TEXT, long=True)
-    response = api.send_x(account_activity(tweet))
+    response = api.send_x(to_brand(tweet))
 
     assert response.status_code == 200
-    assert response.json() == {"accepted": 1, "ignored": []}
+    assert response.json() == {"accepted": 1, "ignored": [], "unreadable": 0}
     case = api.wait_for_case(case_id_for("x", tweet["id_str"]))
     assert case["post"]["text"] == LONG_TEXT
     assert case["post"]["author"] == {"id": "44196397", "handle": "@dana_k", "followers": 15400}
@@ -76,7 +70,7 @@ def test_a_long_mention_becomes_a_case_with_author_reach_and_full_text(api):
 @pytest.mark.parametrize("signature", [None, "sha256=AAAA", "sha256=" + "A" * 44])
 def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
     tweet = v1_tweet(CUSTOMER, "@NorthwindHelp refund me now, this is a scam")
-    response = api.send_x(account_activity(tweet), signature=signature)
+    response = api.send_x(to_brand(tweet), signature=signature)
     assert response.status_code == 401
     assert "x-twitter-webhooks-signature" in response.json()["error"]
     time.sleep(1.2)
@@ -85,19 +79,19 @@ def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
 
 def test_the_brand_reply_ends_the_escalation_and_a_follow_up_joins_the_case(api, stack):
     complaint = v1_tweet(CUSTOMER, "@NorthwindHelp my router is broken again, still not working")
-    api.send_x(account_activity(complaint))
+    api.send_x(to_brand(complaint))
     case_id = case_id_for("x", complaint["id_str"])
     api.wait_for_case(case_id, until=lambda c: c["status"] == "open")
 
     reply = v1_tweet(BRAND, "@dana_k sorry Dana, we're on it: check your DMs", complaint["id_str"])
-    assert api.send_x(account_activity(reply)).json()["accepted"] == 1
+    assert api.send_x(to_brand(reply)).json()["accepted"] == 1
     case = api.wait_for_case(case_id, until=lambda c: c["status"] == "responded")
     assert case["first_response_text"] == "@dana_k sorry Dana, we're on it: check your DMs"
     assert case["first_response_by"] == "@NorthwindHelp on x"
     wait_for(lambda: executions(stack, case_id)[0]["status"] != "RUNNING", 5, "timer ended")
 
     follow_up = v1_tweet(CUSTOMER, "@NorthwindHelp thanks, still waiting though", reply["id_str"])
-    api.send_x(account_activity(follow_up))
+    api.send_x(to_brand(follow_up))
     case = api.wait_for_case(
         case_id, until=lambda c: "follow-up" in [e["kind"] for e in c["events"]]
     )
@@ -108,7 +102,7 @@ def test_the_brand_reply_ends_the_escalation_and_a_follow_up_joins_the_case(api,
 
 def test_a_post_delivered_for_two_subscribed_accounts_is_one_case(api, stack):
     tweet = v1_tweet(CUSTOMER, "@NorthwindHelp @NorthwindMobile both of you ignored my refund")
-    api.send_x(account_activity(tweet))
+    api.send_x(to_brand(tweet))
     api.send_x(account_activity(tweet, for_user_id="900002"))
     case_id = case_id_for("x", tweet["id_str"])
     api.wait_for_case(case_id)
@@ -117,112 +111,102 @@ def test_a_post_delivered_for_two_subscribed_accounts_is_one_case(api, stack):
     assert len(executions(stack, case_id)) == 1
 
 
-def test_direct_messages_open_a_private_case_and_the_brand_dm_answers_it(api):
-    customer_dm = {
-        "type": "message_create",
-        "id": tweet_id(),
-        "created_timestamp": str(int(time.time() * 1000)),
-        "message_create": {
-            "sender_id": CUSTOMER["id_str"],
-            "target": {"recipient_id": X_BRAND_ID},
-            "message_data": {"text": "my bill is wrong, charged twice"},
-        },
-    }
-    users = {CUSTOMER["id_str"]: CUSTOMER, X_BRAND_ID: BRAND}
-    api.send_x({"for_user_id": X_BRAND_ID, "direct_message_events": [customer_dm], "users": users})
-    case_id = case_id_for("x", f"dm-{customer_dm['id']}")
+def test_a_customers_dms_are_one_private_case_and_the_brands_dm_answers_it(api):
+    """X's users map has `id`, not `id_str`; a second DM from the customer joins the
+    first's case (one conversation per customer), and the brand's DM answers it."""
+    customer = {**CUSTOMER, "id_str": fresh_id()}  # a conversation of its own
+    first, first_id = v1_direct_message(
+        customer, BRAND, "my bill is wrong, charged twice", X_BRAND_ID
+    )
+    assert "id_str" not in first["users"][customer["id_str"]]
+    assert api.send_x(first).json() == {"accepted": 1, "ignored": [], "unreadable": 0}
+    case_id = case_id_for("x", f"dm-{first_id}")
     case = api.wait_for_case(case_id)
     assert case["post"]["private"] is True
-    assert case["post"]["author"]["handle"] == "@dana_k"
-
-    brand_dm = {
-        **customer_dm,
-        "id": tweet_id(),
-        "message_create": {
-            "sender_id": X_BRAND_ID,
-            "target": {"recipient_id": CUSTOMER["id_str"]},
-            "message_data": {"text": "Sorry Dana, refund on its way"},
-        },
+    assert case["post"]["conversation_id"] == f"dm:{customer['id_str']}"
+    assert case["post"]["author"] == {
+        "id": customer["id_str"],
+        "handle": "@dana_k",
+        "followers": 15400,
     }
-    api.send_x({"for_user_id": X_BRAND_ID, "direct_message_events": [brand_dm], "users": users})
+
+    second, second_id = v1_direct_message(
+        customer, BRAND, "also the app won't let me log in", X_BRAND_ID
+    )
+    api.send_x(second)
+    api.wait_for_case(case_id, until=lambda c: "follow-up" in [e["kind"] for e in c["events"]])
+    assert api.case(case_id_for("x", f"dm-{second_id}")) is None
+
+    brand_dm, _ = v1_direct_message(BRAND, customer, "Sorry Dana, refund on its way", X_BRAND_ID)
+    api.send_x(brand_dm)
     case = api.wait_for_case(case_id, until=lambda c: c["status"] == "responded")
     assert case["first_response_text"] == "Sorry Dana, refund on its way"
 
 
-def activity(event_type: str, payload: dict, users: list) -> dict:
-    return {
-        "data": {
-            "event_uuid": str(uuid.uuid4()),
-            "filter": {"user_id": X_BRAND_ID},
-            "event_type": event_type,
-            "tag": "brand",
-            "payload": payload,
-            "includes": {"users": users},
-        }
-    }
+def test_a_media_only_dm_says_what_it_carried(api):
+    """Zammad's recorded DM with a GIF: its text is only the media's t.co link."""
+    payload = redated(load("x", "aaa_dm_received_with_media.json"))
+    event = payload["direct_message_events"][0]
+    event["id"] = f"{event['id']}-media"  # its own post, and conversation, in this session
+    sender = fresh_id()
+    payload["users"][sender] = payload["users"].pop(event["message_create"]["sender_id"])
+    event["message_create"].update(sender_id=sender, target={"recipient_id": X_BRAND_ID})
+    payload["for_user_id"] = X_BRAND_ID
+    assert api.send_x(payload).json()["accepted"] == 1
+    case = api.wait_for_case(case_id_for("x", f"dm-{event['id']}"))
+    assert case["post"]["text"] == "(animated_gif)"
+    api.agent("POST", f"/cases/{case['id']}/resolve")
 
 
-def test_activity_api_mentions_replies_and_dms(api):
-    mention = {
-        "id": tweet_id(),
-        "text": "@NorthwindHelp the app crashes at login, useless",
-        "author_id": "55501",
-        "created_at": "2026-11-23T09:00:00.000Z",
-        "public_metrics": {"like_count": 3},
-    }
-    mention["conversation_id"] = mention["id"]
+def test_activity_api_mentions_replies_and_dms_in_xs_documented_shapes(api):
     author = {"id": "55501", "username": "kira", "public_metrics": {"followers_count": 812}}
-    assert api.send_x(activity("post.mention.create", mention, [author])).json()["accepted"] == 1
+    mention = v2_post("@NorthwindHelp the app crashes at login, useless", "55501")
+    delivery = activity("post.mention.create", mention, [author], X_BRAND_ID)
+    assert api.send_x(delivery).json()["accepted"] == 1
     case_id = case_id_for("x", mention["id"])
     case = api.wait_for_case(case_id)
     assert case["post"]["conversation_id"] == mention["id"]
     assert case["post"]["author"] == {"id": "55501", "handle": "@kira", "followers": 812}
 
-    brand_reply = {
-        "id": tweet_id(),
-        "text": "@kira sorry! a fix ships today",
-        "author_id": X_BRAND_ID,
-        "conversation_id": mention["id"],
-        "referenced_tweets": [{"type": "replied_to", "id": mention["id"]}],
-    }
-    api.send_x(
-        activity(
-            "post.reply.create", brand_reply, [{"id": X_BRAND_ID, "username": "NorthwindHelp"}]
-        )
+    brand_reply = v2_post(
+        "@kira sorry! a fix ships today",
+        X_BRAND_ID,
+        conversation_id=mention["id"],
+        referenced_tweets=[{"type": "replied_to", "id": mention["id"]}],
     )
+    brand = [{"id": X_BRAND_ID, "username": "NorthwindHelp"}]
+    api.send_x(activity("post.reply.create", brand_reply, brand, X_BRAND_ID))
     case = api.wait_for_case(case_id, until=lambda c: c["status"] == "responded")
     assert case["first_response_text"] == "@kira sorry! a fix ships today"
 
-    dm = {
-        "id": tweet_id(),
-        "event_type": "MessageCreate",
-        "text": "can you help with my order?",
-        "sender_id": "55502",
-        "dm_conversation_id": f"55502-{X_BRAND_ID}",
-        "created_at": "2026-11-23T09:05:00.000Z",
-    }
-    wrapped = [
-        {"data": {"id": "55502", "username": "sam", "public_metrics": {"followers_count": 5}}}
-    ]
-    api.send_x(activity("dm.received", dm, wrapped))
-    dm_case = api.wait_for_case(case_id_for("x", f"dm-{dm['id']}"))
-    assert dm_case["post"]["author"] == {"id": "55502", "handle": "@sam", "followers": 5}
-    assert dm_case["post"]["conversation_id"] == "dm:55502"
+    # dm.received: AAA's direct_message_events inside the payload, v2 users in {"data"}
+    dm = redated(load("x", "xaa_dm_received.json"))
+    dm["data"]["filter"]["user_id"] = X_BRAND_ID
+    event = dm["data"]["payload"]["direct_message_events"][0]
+    event["id"] = f"{event['id']}-session"
+    sender = fresh_id()  # a conversation of its own: X's sample sender, under a new id
+    users = dm["data"]["payload"]["users"]
+    users[sender] = users.pop(event["message_create"]["sender_id"])
+    users[sender]["data"]["id"] = sender
+    event["message_create"].update(sender_id=sender, target={"recipient_id": X_BRAND_ID})
+    event["message_create"]["message_data"]["text"] = "can you help with my order?"
+    api.send_x(dm)
+    dm_case = api.wait_for_case(case_id_for("x", f"dm-{event['id']}"))
+    assert dm_case["post"]["author"] == {"id": sender, "handle": "@OtherUser", "followers": 97}
+    assert dm_case["post"]["conversation_id"] == f"dm:{sender}"
+    for done in (case_id, dm_case["id"]):
+        api.agent("POST", f"/cases/{done}/resolve")
 
 
-def stream_delivery(post: dict, rule: dict) -> dict:
-    """A filtered-stream post, as X delivers one: the post, its author, the rules."""
-    author = {"id": "55601", "username": "rui", "public_metrics": {"followers_count": 230}}
-    data = {"author_id": "55601", "created_at": "2026-11-23T09:00:00.000Z", "lang": "en", **post}
-    return {"data": data, "includes": {"users": [author]}, "matching_rules": [rule]}
+RUI = {"id": "55601", "username": "rui", "public_metrics": {"followers_count": 230}}
 
 
 def test_filtered_stream_posts_are_found_by_their_rule_unless_written_to_the_brand(api):
-    overheard = {"id": tweet_id(), "text": "Northwind lost my bag again, nobody answers. Useless."}
+    overheard = v2_post("Northwind lost my bag again, nobody answers. Useless.", "55601", lang="en")
     rule = {"id": "1590000000000000001", "tag": "northwind complaints"}
-    response = api.send_x(stream_delivery(overheard, rule))
+    response = api.send_x(stream_delivery(overheard, rule, RUI))
     assert response.status_code == 200
-    assert response.json() == {"accepted": 1, "ignored": []}
+    assert response.json() == {"accepted": 1, "ignored": [], "unreadable": 0}
     found = api.wait_for_case(case_id_for("x", overheard["id"]))["post"]
     assert (found["found_by"], found["brand"], found["language"]) == (
         "rule: northwind complaints",
@@ -231,60 +215,128 @@ def test_filtered_stream_posts_are_found_by_their_rule_unless_written_to_the_bra
     )
     assert found["author"] == {"id": "55601", "handle": "@rui", "followers": 230}
 
-    mention = {
-        "id": tweet_id(),
-        "text": "@NorthwindHelp my refund never came, this is a scam",
-        "entities": {
+    mention = v2_post(
+        "@NorthwindHelp my refund never came, this is a scam",
+        "55601",
+        entities={
             "mentions": [{"start": 0, "end": 14, "username": "NorthwindHelp", "id": X_BRAND_ID}]
         },
-    }
-    api.send_x(stream_delivery(mention, {"id": "1590000000000000002"}))
+    )
+    api.send_x(stream_delivery(mention, {"id": "1590000000000000002"}, RUI))
     addressed = api.wait_for_case(case_id_for("x", mention["id"]))["post"]
     assert (addressed["found_by"], addressed["brand"]) == (None, X_BRAND_ID)
     for post in (overheard, mention):
         api.agent("POST", f"/cases/{case_id_for('x', post['id'])}/resolve")
 
 
-def test_other_event_types_are_acknowledged_and_ignored(api):
-    like = {"for_user_id": X_BRAND_ID, "favorite_events": [{"id": "1"}]}
-    assert api.send_x(like).json() == {"accepted": 0, "ignored": ["favorite_events"]}
-    follow = activity("profile.update.bio", {"id": "1"}, [])
-    assert api.send_x(follow).json() == {
-        "accepted": 0,
-        "ignored": ["event type profile.update.bio"],
+def without_author(post_id: str, text: str) -> dict:
+    """A filtered-stream delivery with X's default fields, built from X's documented one
+    (`fs_stream_post_embedding_rule_match.json`): only the post's id and text."""
+    delivery = redated(load("x", "fs_stream_post_embedding_rule_match.json"))
+    delivery["data"] = {"id": post_id, "text": text}
+    return delivery
+
+
+def test_a_stream_post_without_its_author_is_looked_up_before_triage(api, platform_apis):
+    """X's default fields carry no author: the consumer asks X's API (the stand-in,
+    answering with X's documented lookup, its post's text a complaint's) for the post,
+    its author and their reach."""
+    text = "Northwind charged me twice and nobody answers"
+    looked_up = load("x", "api_get_post_expansions_public_metrics.json")
+    looked_up["data"]["text"] = text
+    post_id = looked_up["data"]["id"]
+    platform_apis.answer(f"/2/tweets/{post_id}", Answer(200, looked_up))
+    asked_before = len(platform_apis.seen(f"/2/tweets/{post_id}"))
+    delivery = without_author(post_id, text)
+    assert api.send_x(delivery).json()["accepted"] == 1
+    case = api.wait_for_case(case_id_for("x", post_id))
+    assert case["post"]["author"] == {
+        "id": "2244994945",
+        "handle": "@xdevelopers",
+        "followers": 570842,
     }
+    assert case["post"]["url"] == f"https://x.com/xdevelopers/status/{post_id}"
+    (request,) = platform_apis.seen(f"/2/tweets/{post_id}")[asked_before:]
+    assert request.query["expansions"] == "author_id"
+    assert request.query["user.fields"] == "public_metrics"
+    assert request.headers["Authorization"] == "Bearer test-x-bearer-token"
+    api.agent("POST", f"/cases/{case['id']}/resolve")
 
 
 @pytest.mark.parametrize(
-    ("payload", "problem"),
+    "answer",
     [
-        (
-            {"for_user_id": X_BRAND_ID, "tweet_create_events": [{"id_str": "1"}]},
-            "tweet_create_events.0.created_at: required field is missing",
+        pytest.param(Answer(429, {"title": "Too Many Requests"}), id="rate limited"),
+        pytest.param(Answer(503, {"title": "Service Unavailable"}), id="X down"),
+        pytest.param(
+            Answer(200, load("x", "api_get_post_with_author.json")),
+            id="an answer tweepy cannot read",
         ),
-        ({"for_user_id": X_BRAND_ID, "tweet_create_events": "nope"}, "tweet_create_events:"),
-        (
-            {
-                "data": {
-                    "event_type": "post.mention.create",
-                    "filter": {"user_id": "1"},
-                    "payload": {"id": "1"},
-                }
-            },
-            "text: required field is missing",
-        ),
-        (
-            {"data": {"id": "1", "text": "t", "author_id": "2"}, "matching_rules": {"id": "3"}},
-            "matching_rules: Input should be a valid list",
-        ),
-        (
-            {"data": {"id": "1", "text": "t"}, "matching_rules": [{"id": "3"}]},
-            "data.author_id: required field is missing",
-        ),
-        ([1, 2], "body: expected a JSON object"),
     ],
 )
-def test_malformed_payloads_get_400_naming_the_field(api, payload, problem):
-    response = api.send_x(payload)
-    assert response.status_code == 400
-    assert any(p.startswith(problem) for p in response.json()["problems"]), response.json()
+def test_a_lookup_that_fails_keeps_the_post_with_its_author_unknown(api, platform_apis, answer):
+    post_id = f"{time.time_ns()}"
+    platform_apis.answer(f"/2/tweets/{post_id}", answer)
+    delivery = without_author(post_id, "Northwind charged me twice and nobody answers")
+    assert api.send_x(delivery).json()["accepted"] == 1
+    case = api.wait_for_case(case_id_for("x", post_id))
+    assert case["post"]["author"] == {"id": None, "handle": "(author unknown)", "followers": None}
+    assert case["post"]["url"] == f"https://x.com/i/status/{post_id}"
+    assert platform_apis.seen(f"/2/tweets/{post_id}")
+    api.agent("POST", f"/cases/{case['id']}/resolve")
+
+
+def test_other_event_types_are_acknowledged_and_ignored_by_kind(api, metrics):
+    like = redated(load("x", "aaa_favorite_by_brand.json"))
+    assert api.send_x(like).json() == {
+        "accepted": 0,
+        "ignored": ["favorite_events"],
+        "unreadable": 0,
+    }
+    revoked = load("x", "xaa_oauth_revoke.json")  # its filter is empty
+    assert api.send_x(revoked).json() == {
+        "accepted": 0,
+        "ignored": ["oauth.revoke"],
+        "unreadable": 0,
+    }
+    documents = metrics()
+    kinds = {(d["source"], d["kind"]) for d in documents if "IgnoredEvents" in d}
+    assert {("x", "favorite_events"), ("x", "oauth.revoke")} <= kinds
+
+
+def test_one_unreadable_event_is_kept_and_counted_and_the_good_one_is_a_case(api, stack, metrics):
+    """A delivery whose second event X could not have meant (a tweet without an id):
+    200, the first tweet is a case, the second kept whole for an engineer and counted."""
+    good = v1_tweet(CUSTOMER, "@NorthwindHelp my parcel never came and support is useless")
+    bad = {key: value for key, value in v1_tweet(CUSTOMER, "lost").items() if key != "id_str"}
+    response = api.send_x(to_brand(good, bad))
+    assert response.status_code == 200
+    assert response.json() == {"accepted": 1, "ignored": [], "unreadable": 1}
+    case = api.wait_for_case(case_id_for("x", good["id_str"]))
+    kept = UnreadableEvents(stack.client("dynamodb"), stack.env["ESCALATOR_TABLE"]).list(1000)
+    (mine,) = [event for event in kept if event.raw == bad]
+    assert (mine.source, mine.kind) == ("x", "tweet")
+    assert mine.problems == ["id_str: required field is missing"]
+    unreadable = [d for d in metrics() if "UnreadableEvents" in d and d.get("source") == "x"]
+    assert unreadable and unreadable[-1]["reason"] == "tweet"
+    api.agent("POST", f"/cases/{case['id']}/resolve")
+
+
+def test_a_deleted_post_is_a_note_on_its_case_and_no_follow_up(api):
+    tweet = v1_tweet(CUSTOMER, "@NorthwindHelp your app charged me twice, fix it")
+    api.send_x(to_brand(tweet))
+    case_id = case_id_for("x", tweet["id_str"])
+    api.wait_for_case(case_id)
+    deletion = redated(load("x", "aaa_doc_tweet_delete.json"))
+    deletion["for_user_id"] = X_BRAND_ID
+    deletion["tweet_delete_events"][0]["status"] = {"id": tweet["id_str"], "user_id": "44196397"}
+    for _ in range(2):  # X may deliver it twice: one note
+        assert api.send_x(deletion).json()["accepted"] == 1
+    case = api.wait_for_case(
+        case_id, until=lambda c: "post deleted" in [e["kind"] for e in c["events"]]
+    )
+    time.sleep(0.5)
+    kinds = [e["kind"] for e in api.case(case_id)["events"]]
+    assert kinds.count("post deleted") == 1 and "follow-up" not in kinds
+    assert case["status"] == "open"
+    api.agent("POST", f"/cases/{case_id}/resolve")

@@ -11,7 +11,10 @@ import yaml
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from chalicelib.channels import Unreadable
+from chalicelib.unreadable_store import UnreadableEvents
 from infra.deploy import CAPABILITIES, STACK_TYPE, Deployer, DeployError, channel_urls
+from tests.tables import create_cases_table
 
 STACK = "escalator-test"
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
@@ -20,6 +23,7 @@ OUTPUTS = [
     {"OutputKey": "CasesTableName", "OutputValue": "escalator-test-CasesTable-1"},
 ]
 MISSING = "Stack with id escalator-test does not exist"
+NOW = datetime.now(UTC)
 
 
 def stack(status: str, outputs: list | None = None) -> dict:
@@ -299,6 +303,9 @@ def test_status_shows_the_stack_its_urls_and_its_queues(aws):
     dead = sqs.create_queue(QueueName="dead")["QueueUrl"]
     for body in ("a", "b"):
         sqs.send_message(QueueUrl=inbox, MessageBody=body)
+    dynamodb = boto3.client("dynamodb")
+    kept = UnreadableEvents(dynamodb, create_cases_table(dynamodb, OUTPUTS[1]["OutputValue"]))
+    kept.keep("meta", [Unreadable("messenger event", ["sender: missing"], {"x": 1})], NOW)
     outputs = [
         *OUTPUTS,
         {"OutputKey": "InboxQueueUrl", "OutputValue": inbox},
@@ -306,9 +313,10 @@ def test_status_shows_the_stack_its_urls_and_its_queues(aws):
     ]
     stub.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs), None)
 
-    report = deployer(aws, []).status("test", sqs)
+    report = deployer(aws, []).status("test", sqs, dynamodb)
 
     assert (report["status"], report["inbox"], report["dead_letters"]) == ("UPDATE_COMPLETE", 2, 0)
+    assert report["unreadable"] == 1
     assert channel_urls(report["outputs"]) == {
         "generic": f"{ENDPOINT}webhooks/generic",
         "X": f"{ENDPOINT}webhooks/x",

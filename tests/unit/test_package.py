@@ -198,11 +198,13 @@ def test_every_alarm_notifies_the_topic_and_the_sla_alarm_reads_the_apps_metric(
         "FailedTimersAlarm",
         "SlaBreachesAlarm",
         "RestartedTimersAlarm",
+        "UnreadableEventsAlarm",
     }
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms.values())
     for alarm, metric in (
         ("SlaBreachesAlarm", "SlaBreaches"),
         ("RestartedTimersAlarm", "TimersRestarted"),
+        ("UnreadableEventsAlarm", "UnreadableEvents"),
     ):
         watched = alarms[alarm]
         assert (watched["Namespace"], watched["MetricName"]) == (telemetry.NAMESPACE, metric)

@@ -18,7 +18,7 @@ from chalicelib.store import CaseStore
 from chalicelib.triage import triage
 from infra import report as reports
 from infra.cli import main
-from infra.template import load_template
+from tests.tables import create_cases_table
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 COMPLAINT = "@brand my order never arrived and support never called back"
@@ -65,21 +65,8 @@ KNOWN = [
 def table(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
-        spec = load_template()["Resources"]["CasesTable"]["Properties"]
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName="cases",
-            **{
-                key: spec[key]
-                for key in (
-                    "BillingMode",
-                    "AttributeDefinitions",
-                    "KeySchema",
-                    "GlobalSecondaryIndexes",
-                )
-            },
-        )
-        store = CaseStore(dynamodb, "cases")
+        store = CaseStore(dynamodb, create_cases_table(dynamodb, "cases"))
         for case in KNOWN:
             store.create(case, Event(case.opened_at, "opened", "test"))
         yield "cases"
