@@ -144,6 +144,12 @@ def listen_on_x(event):
 
 
 @app.schedule("rate(5 minutes)")
+def send_incident_digests(event):
+    """The storm incidents' digests: complaints that joined since their last email."""
+    return components.escalator().send_incident_digests()
+
+
+@app.schedule("rate(5 minutes)")
 def reconcile_timers(event):
     """Open cases left without a running timer get one (see Escalator.reconcile_timers)."""
     return components.escalator().reconcile_timers()
@@ -334,17 +340,23 @@ def get_incident(incident_id: str) -> Response:
 
 @app.route("/incidents/{incident_id}/resolve", methods=["POST"], content_types=["application/json"])
 def resolve_incident(incident_id: str) -> Response:
-    from chalicelib.api import AgentAction, error, incident_json, json_response, parse_action
+    from chalicelib.api import (
+        IncidentResolution,
+        error,
+        incident_json,
+        json_response,
+        parse_action,
+    )
     from chalicelib.cases import CaseConflict
     from chalicelib.incident_store import IncidentNotFound
 
     if denied := _authorized():
         return denied
-    body = parse_action(app.current_request.raw_body)
-    if not isinstance(body, AgentAction):
+    body = parse_action(app.current_request.raw_body, IncidentResolution)
+    if not isinstance(body, IncidentResolution):
         return body
     try:
-        incident = components.escalator().resolve_incident(incident_id, body.by)
+        incident = components.escalator().resolve_incident(incident_id, body.by, body.all)
     except IncidentNotFound as missing:
         return error(404, str(missing))
     except CaseConflict as conflict:

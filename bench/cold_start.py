@@ -60,6 +60,7 @@ FUNCTIONS = {  # Lambda function (what its first call uses): modules imported af
     ),
     "Escalate (the timer's step; its first email: Jinja2)": (*ESCALATOR, "jinja2"),
     "ReconcileTimers (scheduled)": ESCALATOR,
+    "SendIncidentDigests (scheduled; its first digest: Jinja2)": (*ESCALATOR, "jinja2"),
     "PollXMentions (scheduled: tweepy)": (
         "chalicelib.channels.x_poller",
         "chalicelib.store",

@@ -27,7 +27,7 @@ from moto import mock_aws
 from bench.output import note, percentiles, section, table
 from chalicelib.channels import id_set
 from chalicelib.inbox import Inbox
-from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.signatures import sign_base64, sign_generic, sign_hex
 from chalicelib.webhooks import receive_generic, receive_meta, receive_x
 from tests.payloads import GENERIC, MESSENGER, META, X_ACCOUNT, X_ACTIVITY, X_DIRECT_MESSAGE
 
@@ -53,7 +53,7 @@ def cases(queue) -> dict[str, Callable[[], object]]:
     x = {"brand_ids": id_set("9"), "unreadable_events": nowhere}
     meta = {"page_ids": id_set("77"), "unreadable_events": nowhere}
     return {
-        "generic": request(receive_generic, GENERIC, sign_hex, "X-Escalator-Signature"),
+        "generic": request(receive_generic, GENERIC, sign_generic, "X-Escalator-Signature"),
         "x account activity (a tweet)": request(receive_x, X_ACCOUNT, sign_base64, x_header, **x),
         "x account activity (a DM)": request(
             receive_x, X_DIRECT_MESSAGE, sign_base64, x_header, **x

@@ -7,12 +7,12 @@ client sends reaches a 500.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from chalicelib.posts import describe_error
+from chalicelib.posts import clean_line, describe_error
 from chalicelib.store import iso
 
 if TYPE_CHECKING:  # annotations only (cold start: the webhooks use this module too)
@@ -102,6 +102,8 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "members": list(incident.members),
         "resolved_at": incident.resolved_at and iso(incident.resolved_at),
         "resolved_by": incident.resolved_by,
+        "told": list(incident.told),
+        "told_at": incident.told_at and iso(incident.told_at),
     }
 
 
@@ -110,7 +112,16 @@ class AgentAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(default="agent", min_length=1, max_length=128)
+    by: Annotated[str, Field(min_length=1, max_length=128), BeforeValidator(clean_line)] = (
+        "agent"  # on the trail and in emails: one clean line
+    )
+
+
+class IncidentResolution(AgentAction):
+    """The body of POST /incidents/{id}/resolve: `all` resolves every member, not only
+    those its emails named."""
+
+    all: bool = False
 
 
 class MoveAction(AgentAction):

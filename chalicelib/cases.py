@@ -48,6 +48,7 @@ class Event:
     kind: str
     by: str
     detail: dict = field(default_factory=dict)
+    author: str | None = None  # whose post it is about (`channel:author id`), if a customer's
 
 
 @dataclass(frozen=True)
@@ -413,8 +414,28 @@ class Case:
     def joined(self, incident_id: str) -> Case:
         return replace(self, incident_id=incident_id)
 
+    def post_taken_back(self, text: str) -> Case:
+        """Its post's author unsent or deleted it: the post's text is `text` now."""
+        return replace(self, post=self.post.model_copy(update={"text": text}))
+
+    def erased(self) -> Case:
+        """An anonymous record (a data-protection erasure): its post erased, and what
+        quotes it or may name its author (the reasons, the first response's text);
+        timings, tiers, topic and outcome stay, for the reports."""
+        return replace(self, post=self.post.erased(), reasons=(), first_response_text=None)
+
+    def left_incident(self) -> Case:
+        """Out of its incident (resolved without it): in its own hands again, with a new
+        timer round that sends whatever it owes by now."""
+        return replace(self, incident_id=None, timer_round=self.timer_round + 1, execution_arn=None)
+
     def started(self, execution_arn: str) -> Case:
         return replace(self, execution_arn=execution_arn)
+
+    @property
+    def people(self) -> frozenset[str]:
+        """Everyone its tiers email (as they are now: a move hands them to a team)."""
+        return frozenset(person for tier in self.tiers for person in tier.notify)
 
     @property
     def needs_timer(self) -> bool:

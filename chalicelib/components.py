@@ -112,6 +112,8 @@ def brand_listener() -> BrandListener | None:
 
 @cache
 def escalator() -> Escalator:
+    from datetime import timedelta
+
     from chalicelib.emails import Mailer
     from chalicelib.policy import load_policy
     from chalicelib.service import Escalator
@@ -120,18 +122,19 @@ def escalator() -> Escalator:
 
     config = settings()
     dynamodb = boto3.client("dynamodb")
+    policy = load_policy(config.policy_path)
     return Escalator(
-        store=CaseStore(dynamodb, config.table),
+        store=CaseStore(dynamodb, config.table, timedelta(seconds=policy.retention)),
         workflow=EscalationWorkflow(boto3.client("stepfunctions"), config.state_machine_arn),
         mailer=Mailer(boto3.client("ses")),
-        policy=load_policy(config.policy_path),
+        policy=policy,
         sender=config.sender,
         base_url=base_url,
         time_scale=config.time_scale,
-        replier=x_replier(),
+        replier=x_replier,
         contacts=AuthorContacts(dynamodb, config.table),
         incidents=incidents(),
-        links=action_signer(),
+        links=action_signer,
     )
 
 
@@ -189,6 +192,7 @@ def incidents() -> IncidentStore:
     return IncidentStore(boto3.client("dynamodb"), settings().table)
 
 
+@cache
 def x_replier() -> XReplier | None:
     """Replies as the brand's X account, when its user tokens are configured."""
     from chalicelib.channels.x_replies import XReplier

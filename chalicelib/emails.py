@@ -164,8 +164,11 @@ def escalation_emails(
         message["X-Escalator-Tier"] = str(tier.number)
         if repeat:
             message["X-Escalator-Repeat"] = str(repeat)
-        message.set_content(render("escalation.txt.j2", **personal))
-        message.add_alternative(render("escalation.html.j2", **personal), subtype="html")
+        _write_bodies(
+            message,
+            render("escalation.txt.j2", **personal),
+            render("escalation.html.j2", **personal),
+        )
         messages.append(message)
     return messages
 
@@ -178,12 +181,15 @@ def incident_email(
     now: datetime,
     sender: str,
     base_url: str,
+    digest: bool = False,
 ) -> EmailMessage:
-    """The crisis tier's one email about a storm: what it is about and every post in it."""
+    """The crisis tier's email about a storm: what it is about and every post in it; or,
+    `digest`, the posts that joined it since its last email (`cases`)."""
     base = base_url.rstrip("/")
     context = {
         "incident": incident,
         "cases": cases,
+        "digest": digest,
         "window": window,
         "channels": sorted({channel_name(case.post.channel) for case in cases}),
         "incident_url": f"{base}/incidents/{incident.id}",
@@ -191,18 +197,30 @@ def incident_email(
         "channel_name": channel_name,
     }
     message = EmailMessage()
-    message["Subject"] = (
-        f'[Incident] {len(cases)} complaints about "{incident.term}" within {window} · '
-        f"{', '.join(context['channels'])}"
+    count = f"{len(cases)} complaint" + ("" if len(cases) == 1 else "s")
+    what = (
+        f'{count} more about "{incident.term}"'
+        if digest
+        else f'{count} about "{incident.term}" within {window}'
     )
+    message["Subject"] = f"[Incident] {what} · {', '.join(context['channels'])}"
     message["From"] = sender
     message["To"] = ", ".join(notify)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(idstring=incident.id, domain="escalator")
     message["X-Escalator-Incident"] = incident.id
-    message.set_content(render("incident.txt.j2", **context))
-    message.add_alternative(render("incident.html.j2", **context), subtype="html")
+    _write_bodies(
+        message, render("incident.txt.j2", **context), render("incident.html.j2", **context)
+    )
     return message
+
+
+def _write_bodies(message: EmailMessage, text: str, html: str) -> None:
+    """The plain and HTML parts, quoted-printable: any character a post brought
+    (cleaned of controls by chalicelib.posts) travels in 7-bit lines no mail server
+    refuses, and no line of a post can pass for a MIME header or boundary."""
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
 
 
 class EmailRejected(RuntimeError):

@@ -6,11 +6,13 @@
 | incident                      | INCIDENT#<id>        | INCIDENT           |
 | incident's crisis email claim | INCIDENT#<id>        | NOTIFY             |
 
-A term item holds a string set of `<epoch milliseconds>|<case id>` (adding the same case
-twice, for a redelivered post, changes nothing; old ones are pruned now and then) and
-the id of the term's open incident, if any: one call per term counts a complaint and
-finds its incident. The incident id is set with a condition, so when two batches cross the
-threshold together only one opens the incident.
+A term item holds a string set of `<epoch milliseconds>|<case id>|<author>` (adding the
+same case twice, for a redelivered post, changes nothing; old ones are pruned now and
+then) and the id of the term's open incident, if any: one call per term counts a
+complaint and finds its incident. The incident id is set with a condition, so when two
+batches cross the threshold together only one opens the incident. The incident item
+keeps which members its emails named (`told`) and when the last went out (`told_at`):
+a digest claims its window by moving `told_at` on with a condition.
 """
 
 from __future__ import annotations
@@ -40,27 +42,30 @@ class IncidentNotFound(LookupError):
 
 class IncidentStore(TableAdapter):
     def record_complaint(
-        self, term: str, case_id: str, at: datetime, window: float
-    ) -> tuple[list[str], str | None]:
-        """Count a complaint under a term. Returns the cases using the term within
-        `window` seconds of `at` (this one included) and the term's open incident."""
+        self, term: str, case_id: str, author: str, at: datetime, window: float
+    ) -> tuple[dict[str, str], str | None]:
+        """Count a complaint (by `author`: who wrote it, as a storm counts people) under
+        a term. Returns the cases using the term within `window` seconds of `at` (this
+        one included), each with its author, and the term's open incident."""
         epoch, span = int(at.timestamp() * 1000), int(window * 1000)  # milliseconds
         updated = self._db.update_item(
             TableName=self._table,
             Key=serialize(_term_key(term)),
             UpdateExpression="ADD members :member SET expires_at = :expires",
             ExpressionAttributeValues={
-                ":member": {"SS": [f"{epoch}|{case_id}"]},
+                ":member": {"SS": [f"{epoch}|{case_id}|{author}"]},
                 ":expires": {"N": str((epoch + 3 * span) // 1000)},
             },
             ReturnValues="ALL_NEW",
         )
         item = deserialize(updated["Attributes"])
-        recent, stale = set(), []
+        recent: dict[str, str] = {}
+        stale = []
         for member in item["members"]:
-            stamp, _, case = member.partition("|")
+            stamp, _, rest = member.partition("|")
+            case, _, by = rest.partition("|")
             if abs(epoch - int(stamp)) < span:
-                recent.add(case)
+                recent[case] = by or case  # counted before authors were: each alone
             elif epoch - int(stamp) > 2 * span:
                 stale.append(member)
         if stale:  # keep the item small; a later complaint prunes what this one misses
@@ -70,7 +75,7 @@ class IncidentStore(TableAdapter):
                 UpdateExpression="DELETE members :stale",
                 ExpressionAttributeValues={":stale": {"SS": stale}},
             )
-        return sorted(recent), item.get("incident_id")
+        return dict(sorted(recent.items())), item.get("incident_id")
 
     def create(self, incident: Incident) -> bool:
         """Open the incident unless its term has one open already (then False)."""
@@ -194,13 +199,70 @@ class IncidentStore(TableAdapter):
             ExpressionAttributeValues={":sending": {"S": "sending"}},
         )
 
-    def confirm_notification(self, incident_id: str, message_id: str) -> None:
+    def confirm_notification(
+        self, incident_id: str, message_id: str, told: list[str], at: datetime
+    ) -> None:
+        """Mark the crisis email sent, naming the members it told of."""
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": serialize(_incident_key(incident_id, "NOTIFY")),
+                        "UpdateExpression": "SET #state = :sent, message_id = :id",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {
+                            ":sent": {"S": "sent"},
+                            ":id": {"S": message_id},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": serialize(_incident_key(incident_id)),
+                        "UpdateExpression": "SET told_at = :at ADD told :told",
+                        "ExpressionAttributeValues": serialize(
+                            {":at": iso(at), ":told": set(told)}
+                        ),
+                    }
+                },
+            ]
+        )
+
+    def claim_digest(self, incident: Incident, told: list[str], now: datetime) -> bool:
+        """The right to send the digest that names `told` (members that joined since the
+        last email): True once, while the incident is open and its last email is the one
+        read (another digest, or its resolution, makes it False)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=serialize(_incident_key(incident.id)),
+                UpdateExpression="SET told_at = :now ADD told :told",
+                ConditionExpression="#status = :open AND told_at = :read",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":now": iso(now),
+                        ":told": set(told),
+                        ":open": str(IncidentStatus.OPEN),
+                        ":read": iso(incident.told_at) if incident.told_at else "",
+                    }
+                ),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_digest(self, incident: Incident, told: list[str]) -> None:
+        """Give a digest's claim back after SES refused it, so the next run sends it."""
         self._db.update_item(
             TableName=self._table,
-            Key=serialize(_incident_key(incident_id, "NOTIFY")),
-            UpdateExpression="SET #state = :sent, message_id = :id",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}},
+            Key=serialize(_incident_key(incident.id)),
+            UpdateExpression="SET told_at = :read DELETE told :told",
+            ExpressionAttributeValues=serialize(
+                {":read": iso(incident.told_at) if incident.told_at else "", ":told": set(told)}
+            ),
         )
 
 
@@ -238,4 +300,6 @@ def _incident_from_item(item: dict[str, Any]) -> Incident:
         status=IncidentStatus(item["status"]),
         resolved_at=parse_iso(item["resolved_at"]) if "resolved_at" in item else None,
         resolved_by=item.get("resolved_by"),
+        told=tuple(sorted(item.get("told", []))),
+        told_at=parse_iso(item["told_at"]) if item.get("told_at") else None,
     )

@@ -1,8 +1,11 @@
 """Storms and incidents: many complaints about one thing at once are one problem.
 
-Plain Python. A complaint's storm terms are its distinctive words; when enough
-complaints within a window share one, they become an incident: the crisis tier hears
-of it once, and the member cases stop escalating one by one.
+Plain Python. A complaint's storm terms are its distinctive words; when enough people
+complain within a window with one in common, their complaints become an incident: the
+crisis tier hears of it once (and of complaints that join later in a digest, at most
+once a window), and the member cases stop escalating one by one. People, not posts: one
+author's many complaints count once, so nobody can make a storm alone and silence the
+others. An urgent complaint is never part of one: it escalates on its own.
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ class Incident:
     status: IncidentStatus = IncidentStatus.OPEN
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    told: tuple[str, ...] = ()  # the members its emails named (the notice, the digests)
+    told_at: datetime | None = None  # its last email
+
+    @property
+    def untold(self) -> tuple[str, ...]:
+        """Members that joined since its last email."""
+        return tuple(member for member in self.members if member not in self.told)
 
     @classmethod
     def open(cls, term: str, now: datetime, members: list[str]) -> Incident:

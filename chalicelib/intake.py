@@ -64,7 +64,7 @@ def record_batch(event: dict, escalator: Escalator, sources: Sources) -> dict:
 
     def record(record: SQSRecord) -> None:
         try:
-            message = from_message(record.body)
+            message = _read(record.body)
             # the case the post opens; a follow-up's and a reply's lines name theirs
             logger.set_correlation_id(case_id_for(message.channel, _post_id(message)))
             if isinstance(message, PostNote):
@@ -82,6 +82,20 @@ def record_batch(event: dict, escalator: Escalator, sources: Sources) -> dict:
     return process_partial_response(
         event=event, record_handler=record, processor=BatchProcessor(event_type=EventType.SQS)
     )
+
+
+class UnreadableMessage(ValueError):
+    """A queued message that is none of the inbox's kinds: its problems, never its
+    content (a post's text must not reach the log)."""
+
+
+def _read(body: str) -> Post | PostNote | PostReference:
+    try:
+        return from_message(body)
+    except ValidationError as invalid:
+        raise UnreadableMessage("; ".join(describe_error(e) for e in invalid.errors())) from None
+    except ValueError:
+        raise UnreadableMessage("not JSON") from None
 
 
 def _post_id(message: Post | PostNote | PostReference) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -40,6 +41,7 @@ from chalicelib.settings import DEFAULT_POLICY_PATH
 from chalicelib.topics import OTHER, Taxonomy, compile_topic
 from chalicelib.triage import Intent, Priority
 
+MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.store's DEDUPE_RETENTION
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -383,6 +385,20 @@ class Policy(BaseModel):
     listening: Listening | None = None
     reopen_within: Duration = 7 * 24 * 3600
     """A customer post in a resolved case's conversation within this long reopens it."""
+    retention: Duration = 400 * 24 * 3600
+    """How long the table keeps what a post brought (a case and its trail, its thread, its
+    incident) after the case opened; praise and spam at most 30 days. At least 30 days:
+    posts are deduplicated that long, and a redelivered post must find its case."""
+
+    @field_validator("retention")
+    @classmethod
+    def _at_least_the_dedupe_window(cls, seconds: int) -> int:
+        if seconds < MIN_RETENTION_SECONDS:
+            raise ValueError(
+                f"retention must be at least 30d (posts are deduplicated for 30 days), "
+                f"got {format_duration(seconds)}"
+            )
+        return seconds
 
     @model_validator(mode="after")
     def _ends_with_one_catch_all(self) -> Policy:

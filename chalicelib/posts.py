@@ -22,7 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
-_CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,19}")  # fullmatch: a channel's name
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 # What a post may not bring into an email, a page or a log line: C0 and C1 controls
 # (NUL, ESC, BEL...; text keeps tab and newline), the bidi embeddings, overrides and
@@ -52,7 +52,7 @@ def clean_line(value: object) -> object:
 
 
 def _channel_name(value: str) -> str:
-    if not _CHANNEL.match(value):
+    if not CHANNEL_NAME.fullmatch(value):
         raise ValueError(
             f"expected a lowercase channel name like 'x' or 'facebook' (a-z, 0-9, - and _, "
             f"at most 20), got {value!r}"
@@ -100,6 +100,7 @@ LanguageCode = Annotated[str, StringConstraints(max_length=35), AfterValidator(_
 
 
 UNKNOWN_AUTHOR = "(author unknown)"
+ERASED = "(erased)"  # what an erased post, author or trail line says instead
 
 
 class Author(BaseModel):
@@ -172,6 +173,19 @@ class Post(BaseModel):
         """This post stamped with the moment Escalator took it: its cases' SLA clock
         starts there, however long the queue held it."""
         return self.model_copy(update={"received_at": at})
+
+    def erased(self) -> Post:
+        """The post with nothing of its author: no text, name, link or thread id (a DM
+        thread's id names the customer). Its id and times stay (its case's key, the
+        reports' timings)."""
+        return self.model_copy(
+            update={
+                "text": ERASED,
+                "author": Author(id=None, handle=ERASED),
+                "url": None,
+                "conversation_id": None,
+            }
+        )
 
 
 class PostNote(BaseModel):

@@ -32,10 +32,11 @@ from chalicelib.channels.x_replies import ReplyFailed, XReplier
 from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident_email
 from chalicelib.figures import first_response_seconds
 from chalicelib.incident_store import IncidentStore
-from chalicelib.incidents import Incident, storm_terms
+from chalicelib.incidents import Incident, IncidentStatus, storm_terms
 from chalicelib.policy import Policy, format_duration
 from chalicelib.posts import Post, PostNote
 from chalicelib.store import (
+    DEDUPE_RETENTION,
     AuthorContacts,
     CaseStore,
     DuplicatePost,
@@ -48,6 +49,8 @@ from chalicelib.workflow import EscalationWorkflow
 
 logger = Logger(service=telemetry.SERVICE, child=True)
 MAX_ATTEMPTS = 5
+TAKEN_BACK = "(deleted by its author)"  # a post's text once its author unsent or deleted it
+MAX_THREAD_RACES = 3  # first posts of one thread racing each other, before SQS's retry
 EARLY_WAKE = timedelta(seconds=1)  # the timer's whole-second rounding (see cases.py)
 OVERHEARD_INTENTS = frozenset({"complaint", "question"})  # worth a case when not sent to us
 REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
@@ -58,6 +61,17 @@ Change = tuple[Case, list[Event]]  # a case as it should become, and the events 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _person(case: Case) -> str:
+    """Who wrote a case's post, as a storm counts people: its channel and author id
+    (each case on its own when the author is unknown)."""
+    return _person_of(case.post) or f"case:{case.id}"
+
+
+def _person_of(post: Post) -> str | None:
+    """`channel:author id`: whose words a trail line holds (to find and erase them)."""
+    return f"{post.channel}:{post.author.id}" if post.author.known else None
 
 
 @dataclass(frozen=True)
@@ -89,15 +103,26 @@ class Escalator:
     time_scale: float = 1.0
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
-    replier: XReplier | None = None  # sends policies' acknowledgements on X, if configured
+    # Built on first use, by the one function that uses each: the brand's X user tokens
+    # (acknowledgements: the inbox consumer) and the action key (links: the timer's step)
+    # are read by no other (each function reads only the secrets it uses).
+    replier: Callable[[], XReplier | None] = lambda: None  # acknowledgements on X
     contacts: AuthorContacts | None = None  # spots repeat contact, if given
     incidents: IncidentStore | None = None  # groups storms, if given and the policy says
-    links: ActionSigner | None = None  # signs the emails' action links, if given
+    links: Callable[[], ActionSigner | None] = lambda: None  # signs emails' action links
 
-    def receive(self, post: Post) -> Case | None:
+    def receive(self, post: Post, tries: int = 0) -> Case | None:
         """Where a post goes: a brand post answers its thread's case; a customer post
         joins its thread's case while that case is in hand, or opens a new one. A post
-        listening overheard never reopens or resumes a case: it was not written to us."""
+        listening overheard never reopens or resumes a case: it was not written to us.
+        A post older than the dedupe records last (a replay, a retry a month late) is
+        late: counted, and nothing more. `tries`: how often the post lost its thread to
+        another case's first post, and came back here (bounded: see open_case)."""
+        now = post.received_at or self.clock()
+        if now - post.created_at_utc > DEDUPE_RETENTION:
+            logger.info("late post left alone", extra={"post_id": post.id, "channel": post.channel})
+            telemetry.post_late(post.channel)
+            return None
         thread = self.store.thread_case(post)
         if post.from_brand:
             return self._brand_replied(post, thread)
@@ -108,12 +133,14 @@ class Escalator:
             reopens = case.may_reopen(post.received_at or self.clock(), self.policy.reopen_within)
             if reopens and post.addressed_to_us:
                 return self._reopen(case, post)
-        return self.open_case(post, thread)
+        return self.open_case(post, thread, tries)
 
     def note(self, note: PostNote) -> Case | None:
         """A platform's word about a post it delivered before (edited, unsent, deleted):
         a line on the trail of the case holding the post, once however often it comes;
-        never a follow-up, so it resumes, reopens and answers nothing. Returns that case,
+        never a follow-up, so it resumes, reopens and answers nothing. A post its author
+        unsent or deleted is no longer kept: its text goes from the case and the trail
+        (X's and Meta's terms ask it, and it was theirs to take back). Returns that case,
         or None when no case holds the post (one never recorded: it is let go)."""
         case_id = self.store.case_holding(note.channel, note.post_id)
         if case_id is None:
@@ -128,11 +155,21 @@ class Escalator:
         detail = {"post_id": note.post_id}
         if note.text is not None:
             detail["text"] = note.text[:280]
-        event = Event(note.at, f"post {note.change}", by or "the platform", detail)
+        author = f"{note.channel}:{note.by}" if note.by else None
+        event = Event(note.at, f"post {note.change}", by or "the platform", detail, author)
         try:
             self.store.attach_note(case.id, note, event)
         except DuplicatePost:
             logger.info("duplicate note", extra={"case_id": case.id, "post_id": note.post_id})
+        if note.change in ("unsent", "deleted"):
+            self.store.forget_post_text(case.id, note.post_id, TAKEN_BACK)
+
+            def take_back(case: Case) -> Change | None:
+                if case.post.id != note.post_id or case.post.text == TAKEN_BACK:
+                    return None
+                return case.post_taken_back(TAKEN_BACK), []
+
+            case = self._settle(self.store.get(case.id), take_back)[1]
         return case
 
     def _follow_up(self, case: Case, post: Post) -> Case:
@@ -143,6 +180,7 @@ class Escalator:
             "follow-up",
             post.author.handle,
             {"post_id": post.id, "text": post.text[:280]},
+            _person_of(post),
         )
         try:
             self.store.attach(case.id, post, event)
@@ -160,7 +198,8 @@ class Escalator:
             if case.paused_at is None or not case.is_open:
                 return None
             now = max(post.received_at or self.clock(), case.paused_at)  # they wrote then
-            return case.resumed(now), [Event(now, "resumed", post.author.handle, {})]
+            resumed = Event(now, "resumed", post.author.handle, {}, _person_of(post))
+            return case.resumed(now), [resumed]
 
         return self._carry_on(self._settle(case, resume)[1])
 
@@ -168,12 +207,14 @@ class Escalator:
         """A customer post soon after the resolution: the case opens again, with a fresh
         clock and a new timer."""
         now = post.received_at or self.clock()
-        event = Event(
-            now, "reopened", post.author.handle, {"post_id": post.id, "text": post.text[:280]}
-        )
+        person = _person_of(post)
+        detail = {"post_id": post.id, "text": post.text[:280]}
+        event = Event(now, "reopened", post.author.handle, detail, person)
         try:
             self.store.attach(
-                case.id, post, Event(now, "follow-up", post.author.handle, {"post_id": post.id})
+                case.id,
+                post,
+                Event(now, "follow-up", post.author.handle, {"post_id": post.id}, person),
             )
         except DuplicatePost:
             logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
@@ -235,7 +276,7 @@ class Escalator:
 
         return self._settle(self.store.get(case_id), addressed)[1]
 
-    def open_case(self, post: Post, thread: str | None = None) -> Case | None:
+    def open_case(self, post: Post, thread: str | None = None, tries: int = 0) -> Case | None:
         """Triage a post and record it as a case; start its timer if it needs one.
         Safe to repeat: a post seen before returns its case, restarting a timer that a
         crash kept from starting. `thread`: the closed case that held its conversation.
@@ -278,7 +319,9 @@ class Escalator:
         try:
             self.store.create(case, opened, thread)
         except ThreadTaken:  # another first post of the thread won: this one joins it
-            return self.receive(post)
+            if tries >= MAX_THREAD_RACES:
+                raise  # the thread keeps changing hands: SQS tries the post again later
+            return self.receive(post, tries + 1)
         except DuplicatePost as duplicate:
             logger.info("duplicate post", extra={"case_id": duplicate.case_id, "post_id": post.id})
             telemetry.duplicate_post(post.channel)
@@ -289,12 +332,12 @@ class Escalator:
             return self._brand_replied(early, case.id)  # it came before the post it answers
         if (
             rule.acknowledge
-            and self.replier
             and post.channel == "x"
             and not post.private
             and post.author.known  # {handle} must name someone
+            and (replier := self.replier())
         ):
-            self._acknowledge(case, rule.acknowledge)
+            self._acknowledge(case, rule.acknowledge, replier)
         logger.info(
             "case recorded",
             extra={
@@ -308,9 +351,11 @@ class Escalator:
 
     def _carry_on(self, case: Case, retry: bool = False) -> Case:
         """A recorded case's next steps: a complaint may join a storm's incident (whose
-        one email goes out if it has not); otherwise an open case's timer starts. Each
-        step is safe to repeat."""
-        if case.is_open and case.intent == "complaint" and not case.incident_id:
+        first email goes out if it has not; later joiners are in its digest); otherwise
+        an open case's timer starts. An urgent complaint never joins a storm: it
+        escalates on its own, whatever else is going on. Each step is safe to repeat."""
+        joins = case.intent == "complaint" and case.priority != "urgent"
+        if case.is_open and joins and not case.incident_id:
             case = self._join_storm(case, retry) or case
         if case.incident_id:
             self._notify_incident(self.incidents.get(case.incident_id))
@@ -326,18 +371,18 @@ class Escalator:
         return before is not None and abs(now - before) * self.time_scale <= REPEAT_CONTACT
 
     def _join_storm(self, case: Case, retry: bool) -> Case | None:
-        """Count the complaint under each of its terms; when one has reached the storm
-        threshold, the case joins that term's incident (opening it if need be) and stops
-        escalating by itself. Returns the case as joined, or None."""
+        """Count the complaint under each of its terms; when as many people as the storm
+        threshold have used one, the case joins that term's incident (opening it if need
+        be) and stops escalating by itself. Returns the case as joined, or None."""
         storms = self.policy.storms
         if storms is None or self.incidents is None:
             return None
         window = storms.window / self.time_scale
         for term in storm_terms(case.post.text):
             members, incident_id = self.incidents.record_complaint(
-                term, case.id, case.opened_at, window
+                term, case.id, _person(case), case.opened_at, window
             )
-            if incident_id is None and len(members) >= storms.threshold:
+            if incident_id is None and len(set(members.values())) >= storms.threshold:
                 incident = self._open_incident(term, case, members, storms.threshold)
                 if incident is not None:
                     return self._link_all(case, incident)
@@ -348,13 +393,14 @@ class Escalator:
         return None
 
     def _open_incident(
-        self, term: str, case: Case, members: list[str], threshold: int
+        self, term: str, case: Case, members: dict[str, str], threshold: int
     ) -> Incident | None:
         """Open an incident for the term with the complaints still in hand and in no other
-        incident; None if they are too few, or someone else opened one first."""
+        incident (`members`: case → author); None if their authors are too few, or
+        someone else opened one first."""
         others = [self.store.get(member) for member in members if member != case.id]
         grouped = [case.id, *(c.id for c in others if c.is_open and not c.incident_id)]
-        if len(grouped) < threshold:
+        if len({members.get(member, member) for member in grouped}) < threshold:
             return None
         incident = Incident.open(term, self.clock(), grouped)
         return incident if self.incidents.create(incident) else None
@@ -409,15 +455,52 @@ class Escalator:
         except EmailRejected:
             self.incidents.release_notification(incident.id)
             raise
-        self.incidents.confirm_notification(incident.id, message_id)
+        self.incidents.confirm_notification(incident.id, message_id, list(incident.members), now)
         logger.info("incident notified", extra={"incident_id": incident.id, "term": incident.term})
 
-    def _acknowledge(self, case: Case, template: str) -> None:
+    def send_incident_digests(self) -> list[str]:
+        """Tell each open incident's recipients of the complaints that joined it since
+        its last email: one digest at most per storm window, once that window is over
+        (so a stream of joiners makes one email, not one each). Returns the incidents
+        that sent one."""
+        storms = self.policy.storms
+        if storms is None or self.incidents is None:
+            return []
+        sent = []
+        now = self.clock()
+        window = timedelta(seconds=storms.window / self.time_scale)
+        for incident in self.incidents.list(IncidentStatus.OPEN):
+            joined = list(incident.untold)
+            if not joined or incident.told_at is None or now < incident.told_at + window:
+                continue  # nothing new, its notice not out yet, or within its window
+            if not self.incidents.claim_digest(incident, joined, now):
+                continue  # another run took it, or it was resolved meanwhile
+            message = incident_email(
+                incident,
+                [self.store.get(member) for member in joined],
+                storms.notify,
+                format_duration(storms.window),
+                now,
+                self.sender,
+                self.base_url(),
+                digest=True,
+            )
+            try:
+                self.mailer.send(message)
+            except EmailRejected:
+                self.incidents.release_digest(incident, joined)
+                logger.exception("incident digest refused", extra={"incident_id": incident.id})
+                continue
+            logger.info("incident digest sent", extra={"incident_id": incident.id})
+            sent.append(incident.id)
+        return sent
+
+    def _acknowledge(self, case: Case, template: str, replier: XReplier) -> None:
         """Send the policy's public acknowledgement; it is not a response, so the case's
         clock runs on. Sent once: a redelivered post never gets here."""
         text = template.format(handle=case.post.author.handle)
         try:
-            reply_id = self.replier.reply(case.post.id, text)
+            reply_id = replier.reply(case.post.id, text)
         except ReplyFailed as failure:
             logger.warning(
                 "acknowledgement not sent", extra={"case_id": case.id, "error": str(failure)}
@@ -543,7 +626,7 @@ class Escalator:
             now,
             self.sender,
             self.base_url(),
-            self.links,
+            self.links(),
             list(self.policy.teams),
         )
         refused = []
@@ -648,8 +731,10 @@ class Escalator:
         self, action: Action, by: str, link: ActionToken | None, team: str | None = None
     ) -> tuple[str, Callable[[Case, datetime], Case]]:
         """The audit event's kind, and the domain change. An email link acts only on
-        the opening it was sent for; snooze and escalate only while the case is still
-        at the link's tier (an older email's people cannot push a later tier around)."""
+        the opening it was sent for, while its recipient is still one of the people the
+        case's tiers email (a move takes the case from the old team's hands); snooze and
+        escalate only while the case is still at the link's tier (an older email's people
+        cannot push a later tier around)."""
         match action:
             case Action.ACKNOWLEDGE:
                 kind, change = "acknowledged", lambda case, now: case.acknowledged(now, by)
@@ -669,6 +754,12 @@ class Escalator:
         def linked(case: Case, now: datetime) -> Case:
             if case.opening != link.opening:
                 raise CaseConflict(case.id, "the email is about another opening of this case")
+            if link.recipient not in case.people:
+                raise CaseConflict(
+                    case.id,
+                    f"{link.recipient} is no longer among the people this case's tiers email "
+                    f"(it is with {case.team or 'another team'} now)",
+                )
             if action in (Action.SNOOZE, Action.ESCALATE) and case.tier != link.tier:
                 raise CaseConflict(case.id, f"case is at tier {case.tier} now, not {link.tier}")
             return change(case, now)
@@ -792,15 +883,32 @@ class Escalator:
         except Exception:  # the timer's next step re-reads the case and ends
             logger.exception("could not stop the timer", extra={"case_id": case_id})
 
-    def resolve_incident(self, incident_id: str, by: str) -> Incident:
-        """Close an incident and resolve each of its cases still in hand."""
+    def resolve_incident(self, incident_id: str, by: str, everyone: bool = False) -> Incident:
+        """Close an incident and resolve its cases still in hand that its emails told its
+        recipients of (or all of them, `everyone`); the others leave it and escalate on
+        their own again (a complaint that joined unseen may be another problem)."""
         resolved = self.incidents.resolve(incident_id, self.clock(), by)
         if resolved is None:
             self.incidents.get(incident_id)  # IncidentNotFound if there is none
             raise CaseConflict(incident_id, "incident is already resolved")
         for case_id in resolved.members:
             try:
-                self.take(case_id, Action.RESOLVE, by)
+                if everyone or case_id in resolved.told:
+                    self.take(case_id, Action.RESOLVE, by)
+                else:
+                    self._leave_incident(case_id, resolved, by)
             except (CaseConflict, CaseNotFound):
                 continue  # resolved already, or gone
         return resolved
+
+    def _leave_incident(self, case_id: str, incident: Incident, by: str) -> Case:
+        """The incident was resolved without this case, which nobody was told of: it
+        escalates on its own again, in a new timer round, on its own clock."""
+
+        def leave(case: Case) -> Change | None:
+            if case.incident_id != incident.id or not case.is_open:
+                return None
+            detail = {"incident_id": incident.id}
+            return case.left_incident(), [Event(self.clock(), "left incident", by, detail)]
+
+        return self._ensure_timer(self._settle(self.store.get(case_id), leave)[1])

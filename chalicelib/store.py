@@ -28,8 +28,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +51,8 @@ from chalicelib.posts import Post, PostNote
 
 DEDUPE_RETENTION = timedelta(days=30)
 LINK_RETENTION = timedelta(hours=73)  # a used link's record outlives the link (72 h)
+DEFAULT_RETENTION = timedelta(days=400)  # the policy's `retention`, unless it says
+DISMISSED_RETENTION = timedelta(days=30)  # praise and spam: nobody needs them long
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -61,6 +64,15 @@ class ThreadTaken(Exception):
     def __init__(self, case_id: str):
         super().__init__(f"the conversation is case {case_id}'s")
         self.case_id = case_id
+
+
+class _ItemExists(Exception):
+    """A transaction's item (by its place among the items written with the post) was
+    there already: the caller says what that means."""
+
+    def __init__(self, index: int):
+        super().__init__(f"item {index} exists")
+        self.index = index
 
 
 class LinkUsed(Exception):
@@ -94,26 +106,56 @@ class TableAdapter:
 
 
 class CaseStore(TableAdapter):
+    """Cases and what hangs off them. `retention` (the policy's) is how long an item that
+    holds what a post brought is kept: a case for `retention` after it opened (praise
+    and spam for 30 days at most), and never less than 30 days after its last change
+    (while it is still worked on); a line of its trail, a thread record and a notice for
+    `retention` after they were written (the table's TTL deletes them)."""
+
+    def __init__(self, dynamodb: Any, table_name: str, retention: timedelta = DEFAULT_RETENTION):
+        super().__init__(dynamodb, table_name)
+        self._retention = retention
+
+    def _case(self, case: Case) -> dict[str, Any]:
+        keep = self._retention
+        if case.status is Status.DISMISSED:
+            keep = min(keep, DISMISSED_RETENTION)
+        until = max(case.opened_at + keep, datetime.now(UTC) + DEDUPE_RETENTION)
+        return _case_item(case, until)
+
+    def _event(self, case_id: str, event: Event) -> dict[str, Any]:
+        return _event_item(case_id, event, event.at + self._retention)
+
     # -- writes ------------------------------------------------------------------------
 
     def create(self, case: Case, event: Event, thread: str | None = None) -> None:
         """Record a new case, its post, its conversation and its first event in one
-        transaction; raise DuplicatePost if the post was recorded before, ThreadTaken if
-        another case took the conversation since `thread` (the case that held it, if
-        any) was read."""
-        items = [put_request(self._table, _case_item(case), **NEW_ITEM)]
+        transaction; raise DuplicatePost if the post was recorded before (its dedupe
+        record, or its case when the record expired: the record is put back), and
+        ThreadTaken if another case took the conversation since `thread` (the case that
+        held it, if any) was read."""
+        case_item = self._case(case)
+        items = [put_request(self._table, case_item, **NEW_ITEM)]
         if case.post.conversation_id:
-            conversation = _conversation_key(case.post.channel, case.post.conversation_id)
+            conversation = {
+                **_conversation_key(case.post.channel, case.post.conversation_id),
+                "case_id": case.id,
+                "expires_at": int((event.at + self._retention).timestamp()),
+            }
             taken_by = {"ConditionExpression": "attribute_not_exists(pk)"}
             if thread is not None:  # a closed case held the thread: this one takes it over
                 taken_by = {
                     "ConditionExpression": "attribute_not_exists(pk) OR case_id = :seen",
                     "ExpressionAttributeValues": {":seen": {"S": thread}},
                 }
-            items.append(put_request(self._table, {**conversation, "case_id": case.id}, **taken_by))
+            items.append(put_request(self._table, conversation, **taken_by))
+        opened = {**self._event(case.id, event), "expires_at": case_item["expires_at"]}
         try:
-            self._record_post(case.post.channel, case.post.id, case.id, event, items)
-        except ThreadTaken:
+            self._record_post(case.post.channel, case.post.id, case.id, opened, items)
+        except _ItemExists as exists:
+            if exists.index == 0:  # the case itself: recorded before its dedupe record expired
+                self._restore_dedupe(case.post.channel, case.post.id, case.id, event.at)
+                raise DuplicatePost(case.id) from None
             found = get_item(
                 self._db,
                 self._table,
@@ -124,26 +166,31 @@ class CaseStore(TableAdapter):
     def attach(self, case_id: str, post: Post, event: Event) -> None:
         """Record a post as part of an existing case (a follow-up, a brand reply);
         raise DuplicatePost if it was recorded before."""
-        self._record_post(post.channel, post.id, case_id, event, [])
+        self._record_post(post.channel, post.id, case_id, self._event(case_id, event), [])
 
     def record_acknowledgement(
         self, case_id: str, channel: str, reply_id: str, event: Event
     ) -> None:
         """Record Escalator's automatic reply, so that when the platform delivers it
         back it is known for what it is, not taken for a person's response."""
-        self._record_post(channel, reply_id, case_id, event, [], acknowledgement=True)
+        self._record_post(
+            channel, reply_id, case_id, self._event(case_id, event), [], acknowledgement=True
+        )
 
     def _record_post(
         self,
         channel: str,
         post_id: str,
         case_id: str,
-        event: Event,
+        event: dict[str, Any],
         items: list[dict],
         acknowledgement: bool = False,
     ) -> None:
+        """Write the post's dedupe record, `items` and its `event` item at once; raise
+        DuplicatePost if the record was there, _ItemExists if one of `items` was."""
         dedupe_key = _dedupe_key(channel, post_id)
-        expires_at = int((event.at + DEDUPE_RETENTION).timestamp())
+        written = parse_iso(event["at"])
+        expires_at = int((written + DEDUPE_RETENTION).timestamp())
         dedupe = {**dedupe_key, "case_id": case_id, "expires_at": expires_at}
         if acknowledgement:
             dedupe["acknowledgement"] = True
@@ -152,18 +199,30 @@ class CaseStore(TableAdapter):
                 TransactItems=[
                     put_request(self._table, dedupe, **NEW_ITEM),
                     *items,
-                    put_request(self._table, _event_item(case_id, event)),
+                    put_request(self._table, event),
                 ]
             )
         except self._db.exceptions.TransactionCanceledException as error:
-            if not any(failed_conditions(error)):
+            failed = failed_conditions(error)
+            if not any(failed):
                 raise
-            existing = get_item(self._db, self._table, dedupe_key)
-            if existing is None:  # the post is new: another item's condition failed
-                raise ThreadTaken("") from None
-            raise DuplicatePost(
-                existing.get("case_id", case_id), existing.get("acknowledgement", False)
-            ) from None
+            if failed[0]:
+                existing = get_item(self._db, self._table, dedupe_key) or {}
+                raise DuplicatePost(
+                    existing.get("case_id", case_id), existing.get("acknowledgement", False)
+                ) from None
+            raise _ItemExists(failed.index(True) - 1) from None
+
+    def _restore_dedupe(self, channel: str, post_id: str, case_id: str, at: datetime) -> None:
+        """Put back the dedupe record of a post whose case outlived it (a redelivery a
+        month late), so the next redelivery is known at its first write."""
+        dedupe = {
+            **_dedupe_key(channel, post_id),
+            "case_id": case_id,
+            "expires_at": int((at + DEDUPE_RETENTION).timestamp()),
+        }
+        with suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(TableName=self._table, Item=serialize(dedupe), **NEW_ITEM)
 
     def hold_early_reply(self, reply: Post) -> None:
         """Keep a brand reply whose post has no case yet, for when it gets one."""
@@ -204,8 +263,8 @@ class CaseStore(TableAdapter):
         nothing written) if that link acted before."""
         stored = replace(after, version=before.version + 1)
         items = [
-            put_request(self._table, _case_item(stored), **_unchanged_since(before.version)),
-            *(put_request(self._table, _event_item(before.id, e)) for e in events),
+            put_request(self._table, self._case(stored), **_unchanged_since(before.version)),
+            *(put_request(self._table, self._event(before.id, e)) for e in events),
         ]
         if link_nonce is not None:
             used_at = events[0].at
@@ -228,13 +287,19 @@ class CaseStore(TableAdapter):
 
     def append_event(self, case_id: str, event: Event) -> None:
         """Put an event on the case's trail, leaving the case as it is."""
-        self._db.put_item(TableName=self._table, Item=serialize(_event_item(case_id, event)))
+        self._db.put_item(TableName=self._table, Item=serialize(self._event(case_id, event)))
 
     def attach_note(self, case_id: str, note: PostNote, event: Event) -> None:
         """Put a platform's note about a post on the trail, once: the same note delivered
         again (same post, change and text) raises DuplicatePost."""
         said = hashlib.sha256((note.text or "").encode()).hexdigest()[:16]
-        self._record_post(note.channel, f"{note.post_id}#{note.change}#{said}", case_id, event, [])
+        self._record_post(
+            note.channel,
+            f"{note.post_id}#{note.change}#{said}",
+            case_id,
+            self._event(case_id, event),
+            [],
+        )
 
     def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
         """When an email action link acted, if it did."""
@@ -245,7 +310,12 @@ class CaseStore(TableAdapter):
         """Take the one right to send this notice while the case is still as read; False
         if the right was taken before. Raises ConcurrentChange if the case changed
         (answered, say): re-read it and decide again."""
-        claim = {**_ledger_key(case, notice), "state": "sending", "claimed_at": iso(now)}
+        claim = {
+            **_ledger_key(case, notice),
+            "state": "sending",
+            "claimed_at": iso(now),
+            "expires_at": int((now + self._retention).timestamp()),
+        }
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -296,7 +366,7 @@ class CaseStore(TableAdapter):
                         },
                     }
                 },
-                put_request(self._table, _event_item(case.id, event)),
+                put_request(self._table, self._event(case.id, event)),
             ]
         )
 
@@ -324,6 +394,27 @@ class CaseStore(TableAdapter):
             raise CaseNotFound(case_id)
         events = [_event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
         return case, events
+
+    def forget_post_text(self, case_id: str, post_id: str, replacement: str) -> int:
+        """Put `replacement` for the text of post `post_id` wherever the case's trail
+        quotes it (a follow-up, a reopening, an edit); returns how many lines changed."""
+        changed = 0
+        for item in self.trail_items(case_id):
+            detail = item.get("detail") or {}
+            if detail.get("post_id") == post_id and detail.get("text") not in (None, replacement):
+                item["detail"] = {**detail, "text": replacement}
+                self._db.put_item(TableName=self._table, Item=serialize(item))
+                changed += 1
+        return changed
+
+    def trail_items(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's trail as stored (each line's whole item), oldest first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+            ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}, ":events": {"S": "EVENT#"}},
+            ConsistentRead=True,
+        )
+        return items
 
     def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]:
         """Cases with this status, newest first (or oldest first)."""
@@ -469,11 +560,17 @@ def _ledger_key(case: Case, notice: Notice) -> dict[str, str]:
     }
 
 
-def _case_item(case: Case) -> dict[str, Any]:
+def author_key(channel: str, author_id: str) -> str:
+    """The author index's key of a person: `AUTHOR#<channel>#<author id>`."""
+    return f"AUTHOR#{channel}#{author_id}"
+
+
+def _case_item(case: Case, expires: datetime) -> dict[str, Any]:
     item: dict[str, Any] = {
         **_case_key(case.id),
         "gsi1pk": f"STATUS#{case.status}",
         "gsi1sk": f"{iso(case.opened_at)}#{case.id}",
+        "expires_at": int(expires.timestamp()),
         "id": case.id,
         "post": case.post.model_dump(mode="json"),
         "intent": case.intent,
@@ -515,6 +612,9 @@ def _case_item(case: Case) -> dict[str, Any]:
         "paused_at": case.paused_at and iso(case.paused_at),
     }
     item.update({key: value for key, value in optional.items() if value is not None})
+    if case.post.author.known:  # the author index: a person's cases, found by a query
+        item["gsi2pk"] = author_key(case.post.channel, case.post.author.id)
+        item["gsi2sk"] = f"{iso(case.opened_at)}#{case.id}"
     return item
 
 
@@ -571,20 +671,33 @@ def _case_from_item(item: dict[str, Any]) -> Case:
     )
 
 
-def _event_item(case_id: str, event: Event) -> dict[str, Any]:
-    return {
+def _event_item(case_id: str, event: Event, expires: datetime) -> dict[str, Any]:
+    sk = f"EVENT#{iso(event.at)}#{secrets.token_hex(3)}"
+    item = {
         "pk": f"CASE#{case_id}",
-        "sk": f"EVENT#{iso(event.at)}#{secrets.token_hex(3)}",
+        "sk": sk,
         "case_id": case_id,
         "at": iso(event.at),
         "kind": event.kind,
         "by": event.by,
         "detail": event.detail,
+        "expires_at": int(expires.timestamp()),
     }
+    if event.author:  # about a customer's post: in the author index too
+        channel, _, author_id = event.author.partition(":")
+        item.update(gsi2pk=author_key(channel, author_id), gsi2sk=f"{iso(event.at)}#{sk}")
+    return item
 
 
 def _event_from_item(item: dict[str, Any]) -> Event:
-    return Event(parse_iso(item["at"]), item["kind"], item["by"], item.get("detail", {}))
+    author = item["gsi2pk"].split("#", 2) if "gsi2pk" in item else None
+    return Event(
+        parse_iso(item["at"]),
+        item["kind"],
+        item["by"],
+        item.get("detail", {}),
+        f"{author[1]}:{author[2]}" if author else None,
+    )
 
 
 NEW_ITEM = {"ConditionExpression": "attribute_not_exists(pk)"}

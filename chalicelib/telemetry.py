@@ -27,6 +27,12 @@ def duplicate_post(channel: str) -> None:
     _emit("DuplicatePosts", MetricUnit.Count, 1, channel=channel)
 
 
+def post_late(channel: str) -> None:
+    """A post older than the dedupe records last (30 days): a late retry or a replayed
+    delivery. It opens, joins and answers nothing."""
+    _emit("LatePosts", MetricUnit.Count, 1, channel=channel)
+
+
 def post_overheard(channel: str, intent: str) -> None:
     """A post listening found that is neither a complaint nor a question: no case."""
     _emit("OverheardPostsLeft", MetricUnit.Count, 1, channel=channel, intent=intent)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,12 +26,18 @@ from chalicelib.cases import case_id_for
 from chalicelib.channels import Delivery, meta, x
 from chalicelib.inbox import Inbox
 from chalicelib.posts import InvalidPost, parse_post
-from chalicelib.signatures import sign_base64, verify_base64, verify_hex
+from chalicelib.signatures import (
+    generic_signature_problem,
+    sign_base64,
+    verify_base64,
+    verify_hex,
+)
 
 if TYPE_CHECKING:
     from chalicelib.unreadable_store import UnreadableEvents
 
 logger = Logger(service=telemetry.SERVICE, child=True)
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-=+/]{1,128}")  # X's challenges: base64 and the like
 # A platform may batch a thousand events in one delivery (Meta does): its webhooks take
 # what a Lambda function's request can hold; the generic webhook takes one post.
 MAX_DELIVERY_BYTES = 5 * 1024 * 1024
@@ -38,38 +45,48 @@ MAX_DELIVERY_BYTES = 5 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Signed:
-    """How a webhook's deliveries are signed, and how large they may be."""
+    """How a webhook's deliveries are signed, and how large they may be. `problem`
+    says why a signature is not to be trusted (None when it is)."""
 
     source: str  # the metrics' name for it
     secret_name: str
     header: str
-    verify: Callable[[str, bytes, str | None], bool]
-    expected: str  # the signature's form, as the 401 says it
+    problem: Callable[[str, bytes, str | None], str | None]
     max_bytes: int
+
+
+def _body_signed(
+    verify: Callable[[str, bytes, str | None], bool], header: str, form: str
+) -> Callable[[str, bytes, str | None], str | None]:
+    """A platform's signature check (of the body alone), as Signed.problem."""
+
+    def problem(secret: str, body: bytes, given: str | None) -> str | None:
+        if verify(secret, body, given):
+            return None
+        return f"missing or wrong {header}: expected {form} of the raw body"
+
+    return problem
 
 
 GENERIC = Signed(
     "generic",
     "ESCALATOR_GENERIC_SECRET",
     "X-Escalator-Signature",
-    verify_hex,
-    "sha256=<hex HMAC-SHA256>",
+    generic_signature_problem,
     MAX_BODY_BYTES,
 )
 X = Signed(
     "x",
     "ESCALATOR_X_CONSUMER_SECRET",
     "x-twitter-webhooks-signature",
-    verify_base64,
-    "sha256=<base64 HMAC-SHA256>",
+    _body_signed(verify_base64, "x-twitter-webhooks-signature", "sha256=<base64 HMAC-SHA256>"),
     MAX_DELIVERY_BYTES,
 )
 META = Signed(
     "meta",
     "ESCALATOR_META_APP_SECRET",
     "X-Hub-Signature-256",
-    verify_hex,
-    "sha256=<hex HMAC-SHA256>",
+    _body_signed(verify_hex, "X-Hub-Signature-256", "sha256=<hex HMAC-SHA256>"),
     MAX_DELIVERY_BYTES,
 )
 
@@ -97,11 +114,19 @@ def receive_generic(
 
 
 def x_crc(crc_token: str | None, consumer_secret: str | None) -> Response:
-    """X's challenge-response check: prove we hold the consumer secret."""
+    """X's challenge-response check: prove we hold the consumer secret. The answer is
+    the HMAC a delivery of the token's bytes would be signed with, so only a token of
+    the shape X sends is answered: never a body someone would then POST as X's."""
     if not consumer_secret:
         return error(503, "the X consumer secret is not configured (ESCALATOR_X_CONSUMER_SECRET)")
     if not crc_token:
         return error(400, "crc_token query parameter is missing")
+    if not CRC_TOKEN.fullmatch(crc_token):
+        telemetry.webhook_rejected("x", "crc token")
+        return error(
+            400,
+            "crc_token must be what X sends: at most 128 letters, digits and -_=+/",
+        )
     return json_response(200, {"response_token": sign_base64(consumer_secret, crc_token.encode())})
 
 
@@ -159,13 +184,10 @@ def _refuse(
     if len(body) > webhook.max_bytes:
         telemetry.webhook_rejected(webhook.source, "too large")
         return error(413, f"body is larger than {webhook.max_bytes} bytes")
-    if not webhook.verify(secret, body, headers.get(webhook.header)):
+    if problem := webhook.problem(secret, body, headers.get(webhook.header)):
         logger.info("webhook rejected", extra={"reason": "signature", "header": webhook.header})
         telemetry.webhook_rejected(webhook.source, "signature")
-        return error(
-            401,
-            f"missing or wrong {webhook.header}: expected {webhook.expected} of the raw body",
-        )
+        return error(401, problem)
     return None
 
 
@@ -179,16 +201,17 @@ def _deliver(
     """Queue what a signed delivery carries and answer 200: events it does not act on
     are counted by kind; events it cannot read are kept whole and counted, never a
     reason to refuse the rest (a platform disables a webhook that keeps failing). Only a
-    body that is not JSON at all is refused."""
+    body that is not a JSON object is refused: the platforms send nothing else, and X's
+    CRC answers with the signature of any token (`12345`, `true` are JSON too)."""
+    invalid = f"the body is not a valid {source} webhook payload"
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as problem:
         telemetry.webhook_rejected(source, "malformed")
-        return error(
-            400,
-            f"the body is not a valid {source} webhook payload",
-            [f"body is not valid JSON: {problem}"],
-        )
+        return error(400, invalid, [f"body is not valid JSON: {problem}"])
+    if not isinstance(payload, dict):
+        telemetry.webhook_rejected(source, "malformed")
+        return error(400, invalid, ["body: expected a JSON object"])
     delivery = parse(payload)
     now = datetime.now(UTC)
     inbox.put([message.received(now) for message in delivery.queued])

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from chalicelib.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from chalicelib.posts import CHANNEL_NAME
 
 CHANNELS = [
     ("generic", "{base}/webhooks/generic", []),
@@ -571,3 +572,89 @@ def unreadable(stage: str, table_name: str | None, delete_ids: tuple[str, ...], 
             "event": event.raw,
         }
         click.echo(json.dumps(record, ensure_ascii=False))
+
+
+def _author(value: str) -> tuple[str, str]:
+    """`--author CHANNEL:AUTHOR_ID` as (channel, author id)."""
+    channel, _, author_id = value.partition(":")
+    if not (channel and author_id) or not CHANNEL_NAME.fullmatch(channel):
+        raise click.BadParameter(
+            f"expected CHANNEL:AUTHOR_ID, e.g. x:44196397 or facebook:10001; got {value!r}",
+            param_hint="--author",
+        )
+    return channel, author_id
+
+
+def _personal_data(stage: str, table_name: str | None):
+    import boto3
+
+    from chalicelib.personal_data import PersonalData
+    from infra.package import stack_name
+
+    if table_name is None:
+        table_name = _stack_output(stack_name(stage), "CasesTableName")
+    return PersonalData(boto3.client("dynamodb"), table_name)
+
+
+@main.command()
+@click.option("--author", "author", required=True, help="CHANNEL:AUTHOR_ID, e.g. x:44196397.")
+@click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
+@click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+@_aws_errors
+def export(author: str, stage: str, table_name: str | None) -> None:
+    """Everything the table holds about one person (a data-protection request), as
+    JSON: their cases with their trails, their words in other cases' trails, their
+    thread and repeat-contact records, and unreadable events that name them."""
+    from chalicelib.api import case_json
+
+    channel, author_id = _author(author)
+    found = _personal_data(stage, table_name).find(channel, author_id)
+    document = {
+        "author": f"{channel}:{author_id}",
+        "cases": [case_json(case, events) for case, events in found.cases],
+        "in_other_cases": [
+            {key: line[key] for key in ("case_id", "at", "kind", "by", "detail")}
+            for line in found.lines_elsewhere
+        ],
+        "conversations": [
+            {"conversation": c["pk"].split("#", 2)[2], "case_id": c["case_id"]}
+            for c in found.conversations
+        ],
+        "repeat_contact": found.contact
+        and {key: found.contact.get(key) for key in ("post_id", "post_at", "previous_at")},
+        "unreadable_events": [
+            {"id": e.id, "received_at": e.received_at.isoformat(), "event": e.raw}
+            for e in found.unreadable
+        ],
+    }
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+@main.command()
+@click.option("--author", "author", required=True, help="CHANNEL:AUTHOR_ID, e.g. x:44196397.")
+@click.option("--stage", default="dev", show_default=True, help="Its stack's table.")
+@click.option("--table", "table_name", default=None, help="A table by name, instead of --stage.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_aws_errors
+def erase(author: str, stage: str, table_name: str | None, yes: bool) -> None:
+    """Erase one person's posts, handles and names (a data-protection request): their
+    cases stay as anonymous records with their timings, for the reports."""
+    channel, author_id = _author(author)
+    data = _personal_data(stage, table_name)
+    found = data.find(channel, author_id)
+    if not (found.cases or found.lines_elsewhere or found.contact or found.unreadable):
+        click.echo(f"nothing held about {channel}:{author_id}")
+        return
+    if not yes:
+        click.confirm(
+            f"Erase {channel}:{author_id}'s words from {len(found.cases)} cases and "
+            f"{len(found.lines_elsewhere)} lines of other cases' trails?",
+            abort=True,
+        )
+    done = data.erase(channel, author_id)
+    click.echo(
+        f"erased {channel}:{author_id}: {done.cases} cases kept as anonymous records, "
+        f"{done.trail_lines} trail lines blanked, {done.conversations} thread records and "
+        f"{done.contacts} repeat-contact records deleted, {done.unreadable_events} "
+        "unreadable events deleted"
+    )

@@ -21,7 +21,7 @@ import requests
 
 from chalicelib.cases import case_id_for
 from chalicelib.policy import parse_duration
-from chalicelib.signatures import sign_hex
+from chalicelib.signatures import sign_generic
 
 FEED_PATH = Path(__file__).with_name("demo_feed.jsonl")
 AGENT = "demo-agent"
@@ -96,7 +96,7 @@ class FeedPlayer:
             data=body,
             headers={
                 "Content-Type": "application/json",
-                "X-Escalator-Signature": sign_hex(self._secret, body),
+                "X-Escalator-Signature": sign_generic(self._secret, body),
             },
             timeout=10,
         )

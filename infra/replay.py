@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.posts import InvalidPost, parse_post
-from chalicelib.signatures import sign_hex
+from chalicelib.signatures import sign_generic
 
 TWCS_COLUMNS = [
     "tweet_id",
@@ -314,7 +314,7 @@ class Replayer:
             data=body,
             headers={
                 "Content-Type": "application/json",
-                "X-Escalator-Signature": sign_hex(self._secret, body),
+                "X-Escalator-Signature": sign_generic(self._secret, body),
             },
         )
         if response.status_code != 202:

@@ -251,12 +251,12 @@ def run(dist: Path, code: str) -> dict[str, Any]:
 
         from moto.ses.models import ses_backends
 
-        from chalicelib.signatures import sign_hex
+        from chalicelib.signatures import sign_generic
 
         post = json.dumps({**GENERIC, "id": "deployed-1", "text": COMPLAINT})
         headers = {
             "content-type": "application/json",
-            "x-escalator-signature": sign_hex(SECRETS["generic-secret"], post.encode()),
+            "x-escalator-signature": sign_generic(SECRETS["generic-secret"], post.encode()),
         }
         api = physical["APIHandler"][1]
         status, accepted = call_api(api, "POST", "/webhooks/generic", headers, post)

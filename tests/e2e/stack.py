@@ -28,7 +28,7 @@ from chalicelib.cases import case_id_for
 from chalicelib.policy import load_policy
 from chalicelib.posts import Post
 from chalicelib.settings import DEFAULT_POLICY_PATH
-from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.signatures import sign_base64, sign_generic, sign_hex
 from infra.local import ACCOUNT, PROJECT_ROOT, REGION, LocalStack
 from infra.replay import Conversation
 
@@ -99,7 +99,12 @@ class Api:
 
     def post_body(self, body: bytes, signature: str | None = "sign") -> requests.Response:
         return self.signed(
-            "/webhooks/generic", body, "X-Escalator-Signature", sign_hex, GENERIC_SECRET, signature
+            "/webhooks/generic",
+            body,
+            "X-Escalator-Signature",
+            sign_generic,
+            GENERIC_SECRET,
+            signature,
         )
 
     def send(self, post: dict[str, Any]) -> requests.Response:

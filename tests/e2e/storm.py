@@ -51,7 +51,7 @@ from typing import Any
 import requests
 
 from chalicelib.cases import case_id_for
-from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.signatures import sign_base64, sign_generic, sign_hex
 from infra.local import LocalStack
 from infra.replay import read_conversations
 from tests.e2e.stack import (
@@ -78,7 +78,7 @@ SHARES = {"duplicate": 0.20, "signature": 0.05, "malformed": 0.05}  # the rest: 
 SOURCES = {"generic": 0.5, "x": 0.3, "meta": 0.2}
 GENERIC_CHANNELS = ("web", "email")
 ROUTES = {  # source: (path, signature header, how it signs, secret)
-    "generic": ("/webhooks/generic", "X-Escalator-Signature", sign_hex, GENERIC_SECRET),
+    "generic": ("/webhooks/generic", "X-Escalator-Signature", sign_generic, GENERIC_SECRET),
     "x": ("/webhooks/x", "x-twitter-webhooks-signature", sign_base64, X_SECRET),
     "meta": ("/webhooks/meta", "X-Hub-Signature-256", sign_hex, META_SECRET),
 }
@@ -129,7 +129,7 @@ def bad_signature(delivery: Delivery, rng: random.Random) -> Delivery:
     forged = rng.choice(
         [
             None,
-            "sha256=" + ("A" * 44 if sign is sign_base64 else "0" * 64),
+            "sha256=" + ("A" * 44 if sign is sign_base64 else "0" * 64),  # generic: old form
             sign("not-the-secret", delivery.body),
             sign(secret, delivery.body + b" "),
         ]

@@ -44,6 +44,7 @@ def test_the_table_queues_functions_and_state_machine_deploy(deployed):
         "PollXMentions": "AWS::Lambda::Function",
         "ListenOnX": "AWS::Lambda::Function",
         "ReconcileTimers": "AWS::Lambda::Function",
+        "SendIncidentDigests": "AWS::Lambda::Function",
         "RecordPostsRecordPostsSqsEventSource": "AWS::Lambda::EventSourceMapping",
         "EscalationStateMachine": "AWS::StepFunctions::StateMachine",
         "EscalateRole": "AWS::IAM::Role",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
 
@@ -105,3 +106,35 @@ def test_logs_carry_the_case_id_and_neither_the_post_nor_secrets(api, info_logs)
     assert "Zorblax" not in everything and "tracking page" not in everything
     for secret in (API_TOKEN, GENERIC_SECRET):
         assert secret not in everything
+
+
+def test_no_log_line_holds_a_posts_text_when_it_cannot_be_read(api, info_logs):
+    """Validation errors included: an event a platform signed that cannot be read (kept,
+    its text in the table only), and a queued message the consumer cannot read (pydantic
+    would quote its input)."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib import components
+    from chalicelib.intake import record_batch
+    from infra.local import sqs_record
+    from tests.e2e.stack import PAGE_ID
+    from tests.platform_payloads import messenger
+
+    delivery = messenger(f"m_{uuid.uuid4().hex}", uuid.uuid4().hex, PAGE_ID, TEXT)
+    del delivery["entry"][0]["messaging"][0]["sender"]
+    assert api.send_meta(delivery).json()["unreadable"] == 1
+    broken = {**make_post(TEXT, channel="Not A Channel!"), "engagement": -1}
+    message = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "r",
+        "Body": json.dumps(broken),
+        "MD5OfBody": "",
+    }
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:inbox")]}
+    with pytest.raises(BatchProcessingError) as failed:  # the whole batch: SQS retries it
+        record_batch(event, components.escalator(), components.intake_sources())
+    assert "Zorblax" not in str(failed.value)
+
+    everything = "\n".join(info_logs)
+    assert "post not recorded" in everything and "unreadable event kept" in everything
+    assert "Zorblax" not in everything and "tracking page" not in everything

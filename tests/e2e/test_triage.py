@@ -64,9 +64,15 @@ def test_a_storm_of_complaints_is_one_incident_with_one_crisis_email(api, stack)
         assert "joined incident" in [e["kind"] for e in case["events"]]
         assert all(e["status"] != "RUNNING" for e in executions(stack, case_id))
 
+    told = api.agent("GET", f"/incidents/{incident_id}").json()["told"]
+    assert len(told) == grouped  # the members the notice named
     resolved = api.agent("POST", f"/incidents/{incident_id}/resolve", json={"by": "lead"})
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
-    assert {api.case(case_id)["status"] for case_id in case_ids} == {"resolved"}
+    assert {api.case(case_id)["status"] for case_id in told} == {"resolved"}
+    for case_id in set(case_ids) - set(told):  # joined after the notice, nobody told
+        case = api.wait_for_case(case_id, until=lambda c: "left incident" in str(c["events"]))
+        assert case["status"] == "open" and case["incident_id"] is None
+        api.agent("POST", f"/cases/{case_id}/resolve")
     again = api.agent("POST", f"/incidents/{incident_id}/resolve")
     assert again.status_code == 409
 

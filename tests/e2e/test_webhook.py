@@ -4,12 +4,16 @@ a clear JSON error, and nothing is queued or written."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from chalicelib.api import MAX_BODY_BYTES
-from tests.e2e.stack import case_of, make_post, table_items
+from chalicelib.cases import case_id_for
+from tests.e2e.stack import GENERIC_SECRET, case_of, make_post, table_items
 
 COMPLAINT = "@brand the app keeps crashing when I try to pay my bill. Useless."
 
@@ -38,7 +42,9 @@ def test_a_signed_post_is_accepted_with_its_case_id(api):
     api.agent("POST", f"/cases/{case_of(post)}/resolve")
 
 
-@pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "sha1=abc", "garbage"])
+@pytest.mark.parametrize(
+    "signature", [None, "t=1,v1=" + "0" * 64, "sha256=" + "0" * 64, "sha1=abc", "garbage"]
+)
 def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
     post = make_post(COMPLAINT)
     response = api.post_body(json.dumps(post).encode(), signature=signature)
@@ -50,10 +56,10 @@ def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
 
 def test_a_body_changed_after_signing_gets_401(api, stack):
     post = make_post(COMPLAINT)
-    from chalicelib.signatures import sign_hex
+    from chalicelib.signatures import sign_generic
     from tests.e2e.stack import GENERIC_SECRET
 
-    signature = sign_hex(GENERIC_SECRET, json.dumps(post).encode())
+    signature = sign_generic(GENERIC_SECRET, json.dumps(post).encode())
     tampered = json.dumps({**post, "text": "all good, thanks"}).encode()
     assert api.post_body(tampered, signature=signature).status_code == 401
     assert_nothing_written(api, stack, post)
@@ -99,3 +105,24 @@ def test_an_oversize_body_gets_413(api, stack):
     assert response.status_code == 413
     assert "larger than" in response.json()["error"]
     assert_nothing_written(api, stack, post)
+
+
+def test_the_readmes_curl_example_signs_a_post_the_webhook_takes(api, stack):
+    """README's "Sending posts" example, run by bash with openssl against the stack."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Sending posts") :]
+    script = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    post_id = f"readme-{time.time_ns()}"
+    script = script.replace("http://127.0.0.1:8000", api.url).replace('"1001"', f'"{post_id}"')
+    script = script.replace('-d "$body"', '-d "$body" -sw "\\n%{http_code}"')
+    run = subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "ESCALATOR_GENERIC_SECRET": GENERIC_SECRET},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.stdout.strip().endswith("202"), (run.stdout, run.stderr)
+    case = api.wait_for_case(case_id_for("x", post_id))
+    assert case["post"]["author"]["handle"] == "@sam"
+    api.agent("POST", f"/cases/{case['id']}/resolve")

@@ -1,7 +1,7 @@
 """Property tests over each webhook handler: whatever a client sends, the answer is a 2xx
 or a clear 4xx, never an exception (a 500); nothing is queued unless it was accepted, and
-a refusal writes nothing. A signed platform delivery (X, Meta) that is JSON is never
-refused: 200, with what could not be read kept, and counted in the answer.
+a refusal writes nothing. A signed platform delivery (X, Meta) that is a JSON object is
+never refused: 200, with what could not be read kept, and counted in the answer.
 
 The handlers run in-process against a queue and a table of their own on the stack's AWS;
 payloads are arbitrary JSON, and valid samples with one part replaced or removed.
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from chalicelib.channels import id_set
 from chalicelib.inbox import Inbox
-from chalicelib.signatures import sign_base64, sign_hex
+from chalicelib.signatures import sign_base64, sign_generic, sign_hex
 from chalicelib.unreadable_store import UnreadableEvents
 from chalicelib.webhooks import receive_generic, receive_meta, receive_x
 from tests.payloads import (
@@ -97,6 +97,14 @@ def queued(sqs: Any, url: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"])
 
 
+def readable_json(body: bytes) -> Any:
+    """The body's JSON, or None when Python cannot read it (too deep is no JSON)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 def check(handler, body: bytes, signature: str, header: str, inbox: Destinations) -> None:
     before, kept_before = queued(inbox.sqs, inbox.url), inbox.kept.count()
     response = handler(body, {header: signature}, inbox)
@@ -105,9 +113,8 @@ def check(handler, body: bytes, signature: str, header: str, inbox: Destinations
     if response.status_code >= 400:
         assert "error" in response.body
         assert (after, kept_after) == (before, kept_before)
-        if handler is not generic:  # a platform's signed delivery is refused only if not JSON
-            with pytest.raises((ValueError, RecursionError)):  # too deep for Python is no JSON
-                json.loads(body)
+        if handler is not generic:  # a platform's signed delivery: refused if no JSON object
+            assert not isinstance(readable_json(body), dict)
     else:
         accepted = response.body["accepted"]
         assert after - before == (1 if accepted is True else accepted)
@@ -135,7 +142,7 @@ def meta(body: bytes, headers: dict, to: Destinations):
 @given(payload=JSON | mutated(GENERIC))
 def test_generic_webhook_never_fails_on_client_input(inbox, payload):
     body = json.dumps(payload).encode()
-    check(generic, body, sign_hex(SECRET, body), "X-Escalator-Signature", inbox)
+    check(generic, body, sign_generic(SECRET, body), "X-Escalator-Signature", inbox)
 
 
 @PROPERTY
@@ -169,7 +176,7 @@ def test_meta_webhook_never_fails_on_client_input(inbox, payload):
 @given(body=st.binary(max_size=300))
 def test_raw_bytes_are_refused_or_rejected_cleanly(inbox, body):
     for handler, sign, header in (
-        (generic, sign_hex, "X-Escalator-Signature"),
+        (generic, sign_generic, "X-Escalator-Signature"),
         (x, sign_base64, "x-twitter-webhooks-signature"),
         (meta, sign_hex, "X-Hub-Signature-256"),
     ):
@@ -188,7 +195,7 @@ def test_deeply_nested_json_is_a_400(inbox):
 @pytest.mark.parametrize(
     ("handler", "sample", "sign", "header", "accepted"),
     [
-        (generic, GENERIC, sign_hex, "X-Escalator-Signature", True),
+        (generic, GENERIC, sign_generic, "X-Escalator-Signature", True),
         (x, X_ACCOUNT, sign_base64, "x-twitter-webhooks-signature", 1),
         (x, X_DIRECT_MESSAGE, sign_base64, "x-twitter-webhooks-signature", 1),
         (x, X_ACTIVITY, sign_base64, "x-twitter-webhooks-signature", 1),

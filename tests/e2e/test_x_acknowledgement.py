@@ -55,7 +55,7 @@ def service(stack):
         access_token_secret="token-secret",
         wait_on_rate_limit=False,
     )
-    escalator = replace(components.escalator(), policy=POLICY, replier=XReplier(client))
+    escalator = replace(components.escalator(), policy=POLICY, replier=lambda: XReplier(client))
     with responses.RequestsMock() as x_api:
         yield escalator, x_api
 

@@ -47,6 +47,21 @@ def test_crc_answers_with_the_hmac_of_the_token(api):
     assert response.json() == {"response_token": f"sha256={expected}"}
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        '{"for_user_id":"900001","tweet_create_events":[]}',  # a body to sign as X's
+        "a" * 129,
+        "line\nbreak",
+        "",
+    ],
+)
+def test_crc_answers_only_tokens_of_the_shape_x_sends(api, token):
+    response = api.http.get(f"{api.url}/webhooks/x", params={"crc_token": token})
+    assert response.status_code == 400
+    assert "response_token" not in response.text
+
+
 def test_crc_without_a_token_is_400(api):
     response = api.http.get(f"{api.url}/webhooks/x")
     assert response.status_code == 400
@@ -338,5 +353,7 @@ def test_a_deleted_post_is_a_note_on_its_case_and_no_follow_up(api):
     time.sleep(0.5)
     kinds = [e["kind"] for e in api.case(case_id)["events"]]
     assert kinds.count("post deleted") == 1 and "follow-up" not in kinds
+    case = api.case(case_id)
     assert case["status"] == "open"
+    assert case["post"]["text"] == "(deleted by its author)"  # no longer kept
     api.agent("POST", f"/cases/{case_id}/resolve")

@@ -90,7 +90,7 @@ def test_a_stage_that_traces_aws_calls_loads_the_xray_sdk_and_patches_botocore_a
 def test_a_webhooks_first_call_loads_no_triage_service_emails_or_templates():
     modules = loaded_after(
         f"""
-import hashlib, hmac, os
+import hashlib, hmac, os, time
 from botocore.stub import Stubber
 from chalice.test import Client
 import app
@@ -98,7 +98,9 @@ from chalicelib import components
 
 os.environ["ESCALATOR_GENERIC_SECRET"] = "s3cret"
 body = json.dumps({GENERIC!r}).encode()
-signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+stamp = int(time.time())
+digest = hmac.new(b"s3cret", f"{{stamp}}.".encode() + body, hashlib.sha256).hexdigest()
+signature = f"t={{stamp}},v1={{digest}}"
 stub = Stubber(components.inbox()._sqs)
 stub.add_response("send_message_batch", {{"Successful": [], "Failed": []}})
 with stub, Client(app.app) as client:

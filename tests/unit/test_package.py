@@ -16,19 +16,76 @@ from infra.cli import main
 from infra.package import package
 from infra.template import ASL_PATH
 
-FUNCTIONS = {  # each function's role, and the grants it needs
-    "APIHandler": ("APIHandlerRole", {"UseCasesTable", "SendToInbox", "ControlTimers"}),
+FUNCTIONS = {  # each function's role, and the managed grants it needs
+    "APIHandler": (
+        "APIHandlerRole",
+        {"ListByStatus", "DecryptSecrets", "SendToInbox", "ControlTimers"},
+    ),
     "RecordPosts": (
         "RecordPostsRole",
-        {"UseCasesTable", "ConsumeInbox", "ControlTimers", "SendEmail"},
+        {"DecryptSecrets", "ConsumeInbox", "ControlTimers", "SendEmail"},
     ),
-    "Escalate": ("EscalateRole", {"UseCasesTable", "SendEmail"}),
-    "PollXMentions": ("PollXMentionsRole", {"UseCasesTable", "SendToInbox"}),
-    "ListenOnX": ("ListenOnXRole", {"UseCasesTable", "SendToInbox"}),
-    "ReconcileTimers": (
-        "ReconcileTimersRole",
-        {"UseCasesTable", "ControlTimers", "ListTimers"},
+    "Escalate": ("EscalateRole", {"DecryptSecrets", "SendEmail"}),
+    "PollXMentions": (
+        "PollXMentionsRole",
+        {"DecryptSecrets", "SendToInbox", "KeepCheckpoints", "ReadXAppSecrets"},
     ),
+    "ListenOnX": (
+        "ListenOnXRole",
+        {"DecryptSecrets", "SendToInbox", "KeepCheckpoints", "ReadXAppSecrets"},
+    ),
+    "ReconcileTimers": ("ReconcileTimersRole", {"ListByStatus", "ControlTimers", "ListTimers"}),
+    "SendIncidentDigests": (
+        "SendIncidentDigestsRole",
+        {"ListByStatus", "DecryptSecrets", "SendEmail"},
+    ),
+}
+# The partition keys each function may touch (chalicelib/store.py's table of them), and
+# the SSM parameters it may read: what its code reads (chalicelib.settings.parameter).
+ITEMS = {
+    "APIHandler": {"CASE#*", "POST#*", "INCIDENT#*", "STORM#*", "SESSION#*", "UNREADABLE"},
+    "RecordPosts": {
+        "CASE#*",
+        "POST#*",
+        "CONV#*",
+        "AUTHOR#*",
+        "EARLY#*",
+        "STORM#*",
+        "INCIDENT#*",
+        "UNREADABLE",
+    },
+    "Escalate": {"CASE#*"},
+    "PollXMentions": {"CHECKPOINT#*"},
+    "ListenOnX": {"CHECKPOINT#*"},
+    "ReconcileTimers": {"CASE#*"},
+    "SendIncidentDigests": {"CASE#*", "INCIDENT#*"},
+}
+X_USER_TOKENS = {"x-api-key", "x-access-token", "x-access-token-secret"}  # they post as you
+SECRETS = {
+    "APIHandler": {
+        "api-token",
+        "action-key",
+        "generic-secret",
+        "x-consumer-secret",
+        "x-brand-ids",
+        "meta-app-secret",
+        "meta-verify-token",
+        "meta-page-ids",
+        "base-url",
+    },
+    "RecordPosts": {
+        "x-brand-ids",
+        "x-bearer-token",
+        "x-consumer-secret",
+        *X_USER_TOKENS,
+        "meta-page-token",
+        "base-url",
+    },
+    "Escalate": {"action-key", "base-url"},
+    "PollXMentions": {"x-bearer-token", "x-brand-ids"},
+    "ListenOnX": {"x-bearer-token", "x-brand-ids"},
+    "ReconcileTimers": set(),
+    "SendIncidentDigests": {"base-url"},
 }
 SCOPED_SERVICES = ("dynamodb:", "states:", "sqs:", "ses:")
 
@@ -75,6 +132,16 @@ def test_the_state_machine_is_inlined_and_logs(packaged):
     assert machine["LoggingConfiguration"]["Level"] == "ERROR"
 
 
+def statements(template: dict, role: str) -> list[dict]:
+    """Every statement a role grants: its own policies' and its managed ones'."""
+    resources = template["Resources"]
+    documents = [p["PolicyDocument"] for p in resources[role]["Properties"].get("Policies", [])]
+    for arn in resources[role]["Properties"]["ManagedPolicyArns"]:
+        if isinstance(arn, dict) and "Ref" in arn:
+            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+    return [statement for document in documents for statement in document["Statement"]]
+
+
 def test_each_function_has_its_own_role_with_only_its_grants(packaged):
     _, template = packaged
     resources = template["Resources"]
@@ -83,7 +150,47 @@ def test_each_function_has_its_own_role_with_only_its_grants(packaged):
         assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
         attached = resources[role]["Properties"]["ManagedPolicyArns"]
         own = {arn["Ref"] for arn in attached if isinstance(arn, dict) and "Ref" in arn}
-        assert own == grants | {"ReadSecrets"}, function
+        assert own == grants, function
+
+
+def test_each_function_touches_only_its_own_items_of_the_table(packaged):
+    """dynamodb:LeadingKeys on every grant of item actions on the table: one function's
+    leak cannot read (or write) what another keeps, the sessions and X's places included."""
+    _, template = packaged
+    for function, (role, _) in FUNCTIONS.items():
+        prefixes = set()
+        for statement in statements(template, role):
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            if not any(action.startswith("dynamodb:") for action in actions):
+                continue
+            if statement["Resource"] == {"Fn::GetAtt": ["CasesTable", "Arn"]}:
+                keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                prefixes |= set(keys)
+            else:  # the status index, for queries only
+                assert actions == ["dynamodb:Query"], (function, statement)
+                assert statement["Resource"] == {"Fn::Sub": "${CasesTable.Arn}/index/by-status"}
+        assert prefixes == ITEMS[function], function
+
+
+def test_each_function_reads_only_the_secrets_it_uses(packaged):
+    _, template = packaged
+    for function, (role, _) in FUNCTIONS.items():
+        readable = set()
+        for statement in statements(template, role):
+            if statement["Action"] == "ssm:GetParameter":
+                resources = statement["Resource"]
+                for arn in resources if isinstance(resources, list) else [resources]:
+                    readable.add(arn["Fn::Sub"].rsplit("/", 1)[1])
+        assert readable == SECRETS[function], function
+    assert [f for f in SECRETS if SECRETS[f] & X_USER_TOKENS] == ["RecordPosts"]
+
+
+def test_the_escalate_step_has_concurrency_of_its_own(packaged):
+    """A flood on a public route cannot take the timers' step's capacity."""
+    _, template = packaged
+    escalate = template["Resources"]["Escalate"]["Properties"]
+    assert escalate["ReservedConcurrentExecutions"] >= 5
 
 
 def test_no_grant_on_dynamodb_sqs_step_functions_or_ses_is_for_every_resource(packaged):
