@@ -40,6 +40,7 @@ HEAVY = (
     "vaderSentiment",
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.parser",
+    "regex",  # topic patterns: the inbox consumer's and the escalate step's
 )
 
 
@@ -119,9 +120,11 @@ stub.assert_no_pending_responses()
         "chalicelib.emails",
         "chalicelib.rendering",
         "chalicelib.intake",
+        "chalicelib.topics",
         "jinja2",
         "vaderSentiment",
         "tweepy",
+        "regex",
         "aws_lambda_powertools.utilities.batch",
     }
 
