@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,8 +39,16 @@ from chalicelib.calendars import (
 )
 from chalicelib.posts import ChannelName, LanguageCode
 from chalicelib.settings import DEFAULT_POLICY_PATH
-from chalicelib.topics import OTHER, Taxonomy, compile_topic
-from chalicelib.triage import Intent, Priority
+from chalicelib.topics import (
+    CHECK_BUDGET,
+    OTHER,
+    Taxonomy,
+    compile_topic,
+    nested_repeat,
+    too_slow,
+    topic_pattern,
+)
+from chalicelib.triage import MAX_TRIAGE_CHARACTERS, Intent, Priority
 
 MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.store's DEDUPE_RETENTION
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -209,6 +218,11 @@ def _pattern(value: str) -> str:
         re.compile(value)
     except re.error as error:
         raise ValueError(f"not a valid regular expression ({error}): {value!r}") from None
+    if nested_repeat(value):
+        raise ValueError(
+            "a repeat inside a repeat (like `(a+)+`) can take minutes to fail on a post; "
+            f"write it without one, got {value!r}"
+        )
     return value
 
 
@@ -227,9 +241,10 @@ class TopicSpec(BaseModel):
             raise ValueError("a topic needs `terms` or `patterns`")
         if empty := [p for p in self.patterns if re.fullmatch(p, "")]:
             raise ValueError(f"patterns: a pattern must not match nothing at all, got {empty[0]!r}")
-        try:  # as triage will: one pattern for the topic (inline flags, group names clash)
+        try:  # as Python's re reads it (inline flags, group names clash) and as triage runs it
+            re.compile(topic_pattern(self.terms, self.patterns))
             compile_topic(self.terms, self.patterns)
-        except re.error as error:
+        except (re.error, regex.error) as error:
             raise ValueError(f"the topic's terms and patterns do not combine: {error}") from None
         return self
 
@@ -466,6 +481,23 @@ class Policy(BaseModel):
     @cached_property
     def taxonomy(self) -> Taxonomy:
         return Taxonomy.of({name: (t.terms, t.patterns) for name, t in self.topics.items()})
+
+    def slow_patterns(self) -> list[str]:
+        """Each topic pattern that takes more than CHECK_BUDGET on a post made against it
+        (chalicelib.topics.adversarial_posts, as long as the prefix triage reads), as a
+        problem naming its topic. It takes time, so `escalator policy check` runs it, not
+        loading."""
+        problems = []
+        for name, topic in self.topics.items():
+            for index, pattern in enumerate(topic.patterns):
+                if post := too_slow(pattern, MAX_TRIAGE_CHARACTERS):
+                    problems.append(
+                        f"topics.{name}.patterns[{index}]: takes more than "
+                        f"{CHECK_BUDGET * 1000:.0f} ms on a {len(post):,}-character post like "
+                        f"{post[:10] + '…' + post[-10:]!r}; write it so it backtracks less, "
+                        f"got {pattern!r}"
+                    )
+        return problems
 
     def calendar_for(self, rule: EscalationPolicy) -> BusinessCalendar | None:
         return self.calendars[rule.calendar].calendar() if rule.calendar else None

@@ -76,6 +76,12 @@ def event_unreadable(source: str, reason: str) -> None:
     _emit("UnreadableEvents", MetricUnit.Count, 1, source=source, reason=reason)
 
 
+def topic_timed_out(topic: str) -> None:
+    """A topic's pattern ran out of time on a post (chalicelib.topics.TIME_LIMIT): the post
+    was triaged as not about that topic."""
+    _emit("TopicTimeouts", MetricUnit.Count, 1, topic=topic)
+
+
 def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
     emf = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
     emf.add_metric(name=name, unit=unit, value=value)

@@ -3,6 +3,10 @@
 The complaint score comes from a trained model (`chalicelib.complaints`, measured by
 `bench/triage.py`); sentiment from VADER; the rest are rules a supervisor can read back
 in the email's reasons: every step up in priority names its cause.
+
+Triage reads the first MAX_TRIAGE_CHARACTERS of a post and nothing past them, so that a
+long post (a DM or a comment, up to 10,000 characters) takes no longer to triage than
+that prefix, whatever the policy's topic patterns are.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ VIRAL_ENGAGEMENT = 500
 VERY_NEGATIVE = -0.5  # VADER compound
 CONFIDENT_COMPLAINT = 0.9
 PRAISE_SENTIMENT = 0.4
+MAX_TRIAGE_CHARACTERS = 2000  # what triage reads of a post: sentiment, model, topic, rules
 
 
 def _terms(*words: str) -> re.Pattern[str]:
@@ -132,9 +137,11 @@ def triage(
     repeat_contact: bool = False,
     taxonomy: Taxonomy | None = None,
 ) -> Triage:
-    """Classify one post. `followers` and `engagement` (likes, reposts, replies, quotes)
-    come from the channel when it gives them; `repeat_contact` says the author posted
-    another case within the last day; `taxonomy` finds its topic (the policy's)."""
+    """Classify one post by its first MAX_TRIAGE_CHARACTERS. `followers` and `engagement`
+    (likes, reposts, replies, quotes) come from the channel when it gives them;
+    `repeat_contact` says the author posted another case within the last day; `taxonomy`
+    finds its topic (the policy's)."""
+    text = text[:MAX_TRIAGE_CHARACTERS]
     about = (taxonomy or Taxonomy()).classify(text)
     scores = sentiment_scores(text)
     sentiment = round(scores.compound, 4)

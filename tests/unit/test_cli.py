@@ -1,8 +1,12 @@
 import json
 
+import pytest
 from click.testing import CliRunner
 
+from chalicelib.policy import DEFAULT_POLICY_PATH
 from infra.cli import main
+
+SHIPPED_BILLING_PATTERNS = "patterns = ['refund(?:s|ed|ing)?', 'charg(?:e|es|ed|ing)', "
 
 
 def test_policy_check_accepts_the_default_policy():
@@ -61,3 +65,48 @@ def test_policy_check_refuses_listening_terms_that_make_too_long_a_search(tmp_pa
     assert result.output.startswith(f"{path}: [listening]: the X search query for these terms")
     path.write_text(path.read_text().replace(terms, '"Acme Air"'))
     assert CliRunner().invoke(main, ["policy", "check", str(path)]).exit_code == 0
+
+
+def with_billing_pattern(tmp_path, pattern: str):
+    """The bundled policy, its billing topic's first pattern replaced by `pattern`."""
+    shipped = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    assert SHIPPED_BILLING_PATTERNS in shipped
+    path = tmp_path / "topics.toml"
+    path.write_text(
+        shipped.replace(SHIPPED_BILLING_PATTERNS, f"patterns = ['{pattern}', "), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.mark.parametrize("pattern", [r"(?:\w+\s?)+refund", "(a+)+", "(a*)*", "(x{2,}y?)*"])
+def test_policy_check_refuses_a_topic_pattern_with_a_repeat_inside_a_repeat(tmp_path, pattern):
+    path = with_billing_pattern(tmp_path, pattern)
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{path}: topics.billing.patterns[0]: a repeat inside a repeat (like `(a+)+`) can take "
+        f"minutes to fail on a post; write it without one, got {pattern!r}\n"
+    )
+
+
+def test_policy_check_refuses_a_topic_pattern_too_slow_on_a_post_made_against_it(tmp_path):
+    pattern = r"\w*\s*\w*\s*\w*\s*refund"  # no repeat in a repeat: cubic on 'a a a ...refunda'
+    path = with_billing_pattern(tmp_path, pattern)
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"{path}: topics.billing.patterns[0]: takes more than 50 ms on a ")
+    assert line.endswith(f"write it so it backtracks less, got {pattern!r}")
+    fast = with_billing_pattern(tmp_path, r"\w*refund")
+    assert CliRunner().invoke(main, ["policy", "check", str(fast)]).exit_code == 0
+
+
+def test_triage_writes_only_verdicts_when_a_topic_runs_out_of_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # restored after the test
+    monkeypatch.setattr("chalicelib.topics.TIME_LIMIT", 0.001)
+    path = with_billing_pattern(tmp_path, r"\w*\s*\w*\s*\w*\s*refund")  # loads; check refuses
+    post = "a " * 900 + "refunda"
+    result = CliRunner().invoke(main, ["triage", "--policy", str(path)], input=post + "\n")
+    assert result.exit_code == 0
+    (verdict,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert verdict["topic"] == "other"

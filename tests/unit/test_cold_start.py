@@ -40,6 +40,7 @@ HEAVY = (
     "vaderSentiment",
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.parser",
+    "regex",  # topic patterns: the inbox consumer's and the escalate step's
 )
 
 
@@ -121,9 +122,11 @@ stub.assert_no_pending_responses()
         "chalicelib.emails",
         "chalicelib.rendering",
         "chalicelib.intake",
+        "chalicelib.topics",
         "jinja2",
         "vaderSentiment",
         "tweepy",
+        "regex",
         "aws_lambda_powertools.utilities.batch",
     }
 

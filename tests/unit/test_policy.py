@@ -495,6 +495,11 @@ def test_references_between_policies_teams_calendars_and_topics_are_checked(
             "topics.billing: the topic's terms and patterns do not combine",
         ),
         (("[topics.billing]", "[topics.other]"), "topics.other: is what a post no topic fits"),
+        (
+            ('terms = ["refund"]', "patterns = ['money', '(?:\\w+\\s?)+refund']"),
+            "topics.billing.patterns[1]: a repeat inside a repeat (like `(a+)+`) can take "
+            "minutes to fail on a post; write it without one, got '(?:\\\\w+\\\\s?)+refund'",
+        ),
     ],
 )
 def test_names_languages_and_topics_are_checked_where_they_are_written(tmp_path, change, problem):

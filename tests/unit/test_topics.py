@@ -1,11 +1,25 @@
-"""The topic taxonomy: word boundaries, case and accents, patterns, and which topic wins."""
+"""The topic taxonomy: word boundaries, case and accents, patterns, and which topic wins;
+and patterns that could hang triage: refused at load, or given up on at run time."""
+
+import json
+import logging
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from chalicelib.policy import load_policy
-from chalicelib.topics import OTHER, Taxonomy, without_accents
+from chalicelib import topics
+from chalicelib.policy import TopicSpec, load_policy
+from chalicelib.topics import (
+    OTHER,
+    Taxonomy,
+    compile_topic,
+    nested_repeat,
+    topic_pattern,
+    without_accents,
+)
 from chalicelib.triage import triage
 
 TAXONOMY = Taxonomy.of(
@@ -81,3 +95,95 @@ def test_triage_gives_the_topic_and_names_its_terms_among_the_reasons():
     assert "topic billing: charged twice, refund" in verdict.reasons
     praise = triage("thanks for the quick refund, brilliant", taxonomy=SHIPPED)
     assert (praise.intent, praise.topic) == ("praise", "billing")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(a+)+",
+        r"(?:\w+\s?)+refund",
+        r"(a*)*",
+        r"(x{2,}y?)*",
+        r"(?:a|(?:b|c+))*",
+        "(a\uff0b)\uff0b",  # full-width pluses: + once accents are taken out, as triage does
+    ],
+)
+def test_a_repeat_inside_a_repeat_is_nested(pattern):
+    assert nested_repeat(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"a+b+", r"(?:ab)+", r"(a?)+", r"(?:\w+)?", r"refund(?:s|ed)?", r"[$£€]\s?\d+", r"a{2}"],
+)
+def test_repeats_side_by_side_or_at_most_once_are_not_nested(pattern):
+    assert not nested_repeat(pattern)
+
+
+SLOW = r"(?:\w+\s?)+refund"  # refused at load: here the taxonomy is built directly
+ADVERSARIAL = ("my parcel " + "a " * 950 + "refunda").ljust(10_000, "a")  # ~0.4 s for SLOW
+
+
+@pytest.fixture
+def metrics(monkeypatch, capsys):
+    """The EMF documents printed from now on, as a function to read them."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+    def read() -> list[dict]:
+        lines = capsys.readouterr().out.splitlines()
+        return [json.loads(line) for line in lines if line.startswith('{"_aws"')]
+
+    return read
+
+
+def test_a_topic_whose_pattern_runs_out_of_time_is_not_matched_and_is_logged_and_counted(
+    monkeypatch, metrics, caplog
+):
+    monkeypatch.setattr(topics, "TIME_LIMIT", 0.001)  # far less than the pattern takes
+    taxonomy = Taxonomy(
+        (("billing", compile_topic([], [SLOW])), ("delivery", compile_topic(["parcel"], [])))
+    )
+    with caplog.at_level(logging.WARNING):
+        verdict = triage(ADVERSARIAL, taxonomy=taxonomy)
+        alone = Taxonomy(taxonomy.topics[:1]).classify(ADVERSARIAL)
+    assert (verdict.topic, alone.topic) == ("delivery", OTHER)  # the post is triaged on
+    assert "topic delivery: parcel" in verdict.reasons
+    counted = [m for m in metrics() if "TopicTimeouts" in m]
+    assert [(m["topic"], m["TopicTimeouts"]) for m in counted] == [("billing", [1.0])] * 2
+    logged = [r for r in caplog.records if r.name.startswith("escalator")]
+    assert [(r.levelno, r.topic) for r in logged] == [(logging.WARNING, "billing")] * 2
+    for record in logged:  # the topic's name, never the post's text
+        assert "parcel" not in record.getMessage() and "parcel" not in str(vars(record))
+
+
+def test_without_a_time_limit_in_the_way_the_same_pattern_matches():
+    taxonomy = Taxonomy((("billing", compile_topic([], [SLOW])),))
+    assert taxonomy.classify("I want a refund").topic == "billing"
+
+
+def _pattern_parts() -> st.SearchStrategy[str]:
+    """Small regular expressions: letters, classes, groups, alternation and repeats."""
+    atoms = st.sampled_from(["a", "b", "é", "ab", r"\w", r"\d", r"\s", "[ab]", ".", "-"])
+    return st.recursive(
+        atoms,
+        lambda inner: st.one_of(
+            st.tuples(inner, inner).map("".join),
+            st.tuples(inner, inner).map("|".join).map("(?:{})".format),
+            st.tuples(inner, st.sampled_from(["?", "*", "+", "{1,2}", "*?"])).map(
+                lambda part: f"(?:{part[0]}){part[1]}"
+            ),
+        ),
+        max_leaves=6,
+    )
+
+
+@given(_pattern_parts(), st.text(alphabet="abAé É1-_.", max_size=24))
+def test_patterns_the_policy_accepts_match_as_pythons_re_matched_them(pattern, text):
+    try:
+        TopicSpec(patterns=[pattern])
+    except ValidationError:
+        assume(False)  # refused (nested repeats, patterns that match nothing)
+    folded = without_accents(text)
+    before = re.compile(topic_pattern([], [pattern]), re.IGNORECASE)
+    now = compile_topic([], [pattern])
+    assert [m.span() for m in now.finditer(folded)] == [m.span() for m in before.finditer(folded)]

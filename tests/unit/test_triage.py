@@ -1,6 +1,7 @@
 import pytest
 
-from chalicelib.triage import triage
+from chalicelib.policy import load_policy
+from chalicelib.triage import MAX_TRIAGE_CHARACTERS, triage
 
 
 @pytest.mark.parametrize(
@@ -73,3 +74,15 @@ def test_quiet_voices_and_small_engagement_change_nothing():
 def test_praise_and_spam_are_low_priority_whatever_the_reach():
     assert triage("@brand love it, thanks!", followers=5_000_000).priority == "low"
     assert triage("crypto airdrop, click here", engagement=10_000).priority == "low"
+
+
+def test_a_long_post_is_triaged_on_its_first_characters_alone():
+    taxonomy = load_policy().taxonomy
+    opening = ("@brand just moved house, " * 100)[:MAX_TRIAGE_CHARACTERS]
+    late = " my account was hacked and I want a refund, awful service?"
+    post = (opening + late).ljust(10_000, ".")
+    verdict = triage(post, taxonomy=taxonomy)
+    assert verdict == triage(opening, taxonomy=taxonomy)
+    assert (verdict.intent, verdict.priority, verdict.topic) == ("other", "normal", "other")
+    read_in_time = triage(late + opening, taxonomy=taxonomy)  # the same words, in the prefix
+    assert (read_in_time.priority, read_in_time.topic) == ("urgent", "account")
