@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib import components
-from chalicelib.settings import base_url, parameter
+from chalicelib.settings import parameter, secure_cookies
 from chalicelib.telemetry import SERVICE
 
 INBOX_QUEUE = "escalator-inbox"
@@ -289,13 +289,16 @@ def email_action(token: str) -> Response:
 
 @app.route("/", methods=["GET"])
 def dashboard() -> Response:
-    from chalicelib.pages import dashboard_page, sign_in_page, signed_in
+    from chalicelib.pages import dashboard_page, sign_in_page, visitor
 
     request = app.current_request
-    if not signed_in(request.headers, parameter("ESCALATOR_API_TOKEN"), components.action_signer()):
+    who = visitor(
+        request.headers, parameter("ESCALATOR_API_TOKEN"), components.dashboard_sessions()
+    )
+    if who is None:
         return sign_in_page()
     fragment = (request.query_params or {}).get("fragment") == "1"
-    return dashboard_page(components.escalator(), fragment)
+    return dashboard_page(components.escalator(), fragment, who.sign_out_token)
 
 
 @app.route("/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -305,8 +308,22 @@ def start_session() -> Response:
     return sign_in(
         app.current_request.raw_body,
         parameter("ESCALATOR_API_TOKEN"),
-        components.action_signer(),
-        secure=base_url().startswith("https://"),
+        components.dashboard_sessions(),
+        secure=secure_cookies(),
+    )
+
+
+@app.route("/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def end_session() -> Response:
+    from chalicelib.pages import sign_out
+
+    request = app.current_request
+    return sign_out(
+        request.raw_body,
+        request.headers,
+        parameter("ESCALATOR_API_TOKEN"),
+        components.dashboard_sessions(),
+        secure=secure_cookies(),
     )
 
 

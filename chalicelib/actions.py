@@ -8,8 +8,6 @@ the same transaction as the change it made.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +18,6 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 TOKEN_LIFETIME_SECONDS = 72 * 3600
-SESSION_LIFETIME_SECONDS = 12 * 3600
 MAX_TOKEN_LENGTH = 1024
 
 
@@ -112,7 +109,7 @@ def _signer_at(clock: Callable[[], datetime]) -> type[TimestampSigner]:
 
 
 class ActionSigner:
-    """Makes and checks action tokens and dashboard sessions with one secret key."""
+    """Makes and checks action tokens with one secret key."""
 
     def __init__(
         self,
@@ -122,7 +119,6 @@ class ActionSigner:
     ):
         signer = _signer_at(clock)
         self._actions = URLSafeTimedSerializer(key, salt="escalator.action", signer=signer)
-        self._sessions = URLSafeTimedSerializer(key, salt="escalator.session", signer=signer)
         self._nonce = nonce
 
     def token(
@@ -148,22 +144,3 @@ class ActionSigner:
         except (BadSignature, UnicodeError):
             raise InvalidToken("this link is not one Escalator made, or it was changed") from None
         return ActionToken.from_payload(payload)
-
-    def session(self, api_token: str) -> str:
-        """A dashboard session cookie's value, for someone who showed the API token;
-        it ends when the token changes."""
-        return self._sessions.dumps({"n": self._nonce(), "k": _digest(api_token)})
-
-    def valid_session(self, value: str | None, api_token: str) -> bool:
-        if not value or len(value) > MAX_TOKEN_LENGTH:
-            return False
-        try:
-            payload = self._sessions.loads(value, max_age=SESSION_LIFETIME_SECONDS)
-        except (BadSignature, UnicodeError):  # SignatureExpired included
-            return False
-        given = payload.get("k") if isinstance(payload, dict) else None
-        return isinstance(given, str) and hmac.compare_digest(given, _digest(api_token))
-
-
-def _digest(api_token: str) -> str:
-    return hashlib.sha256(api_token.encode()).hexdigest()[:32]

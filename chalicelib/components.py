@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.incident_store import IncidentStore
     from chalicelib.intake import Sources
     from chalicelib.service import Escalator
+    from chalicelib.session_store import DashboardSessions
     from chalicelib.unreadable_store import UnreadableEvents
 
 
@@ -178,11 +179,25 @@ def graph_api() -> GraphApi | None:
 
 
 def action_signer() -> ActionSigner | None:
-    """Signs and checks email action links and dashboard sessions, when a key is set."""
+    """Signs and checks email action links, when a key is set."""
     from chalicelib.actions import ActionSigner
 
     key = parameter("ESCALATOR_ACTION_KEY")
     return ActionSigner(key) if key else None
+
+
+def dashboard_sessions() -> DashboardSessions | None:
+    """Dashboard sign-ins, kept in the table, when the action key is set (it keys what a
+    session keeps of the API token); read each time, as the key may be replaced."""
+    key = parameter("ESCALATOR_ACTION_KEY")
+    return _sessions_keyed_with(key) if key else None
+
+
+@cache
+def _sessions_keyed_with(key: str) -> DashboardSessions:
+    from chalicelib.session_store import DashboardSessions
+
+    return DashboardSessions(boto3.client("dynamodb"), settings().table, key)
 
 
 @cache

@@ -1,10 +1,11 @@
 """The HTML pages: an email action link's confirmation and result, and the dashboard
-with its sign-in. Every failure is a 4xx page that says what went wrong."""
+with its sign-in and sign-out. Every failure is a 4xx page that says what went wrong."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -12,13 +13,7 @@ from urllib.parse import parse_qs
 
 from chalice import Response
 
-from chalicelib.actions import (
-    SESSION_LIFETIME_SECONDS,
-    ActionSigner,
-    ActionToken,
-    ExpiredToken,
-    InvalidToken,
-)
+from chalicelib.actions import ActionSigner, ActionToken, ExpiredToken, InvalidToken
 from chalicelib.api import bearer_token_error
 from chalicelib.cases import Case, CaseConflict, CaseNotFound, UnknownTeam
 from chalicelib.dashboard import Dashboard
@@ -26,10 +21,14 @@ from chalicelib.emails import channel_name, excerpt
 from chalicelib.policy import format_duration
 from chalicelib.rendering import render
 from chalicelib.service import Escalator
+from chalicelib.session_store import SESSION_LIFETIME, DashboardSessions
 from chalicelib.store import LinkUsed, iso
 
 SESSION_COOKIE = "escalator_session"
 MAX_FORM_BYTES = 4096
+NOT_CONFIGURED = "The dashboard needs ESCALATOR_API_TOKEN and ESCALATOR_ACTION_KEY."
+LINK_ADVICE = "Ask for a fresh email, or use the agent API."
+SIGN_OUT_ADVICE = "Use the Sign out button on the dashboard."
 # No scripts on the action pages; the dashboard's one inline script carries a nonce.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
@@ -93,8 +92,11 @@ def _refused(refusal: Exception, grant: ActionToken, escalator: Escalator) -> Re
     return _action_page(409, "conflict", grant, case, escalator, reason=str(refusal))
 
 
-def _problem(status: int, title: str, detail: str) -> Response:
-    return html(status, render("action.html.j2", state="problem", title=title, detail=detail))
+def _problem(status: int, title: str, detail: str, advice: str = LINK_ADVICE) -> Response:
+    return html(
+        status,
+        render("action.html.j2", state="problem", title=title, detail=detail, advice=advice),
+    )
 
 
 def _action_page(
@@ -126,43 +128,99 @@ def _action_page(
 # -- dashboard -----------------------------------------------------------------------------
 
 
-def signed_in(headers: dict[str, str], api_token: str | None, signer: ActionSigner | None) -> bool:
-    """The API token as a bearer token, or a session cookie signed with the action key."""
+@dataclass(frozen=True)
+class Visitor:
+    """Someone the dashboard shows the queue to: a person signed in, with the token their
+    page's sign-out form carries, or an agent's script with the API token as a bearer
+    token (`sign_out_token` None: no session to end)."""
+
+    sign_out_token: str | None
+
+
+def visitor(
+    headers: dict[str, str], api_token: str | None, sessions: DashboardSessions | None
+) -> Visitor | None:
+    """Who asks for the dashboard, if they may see it: the API token as a bearer token, or
+    a cookie naming a live session; None for anyone else."""
+    if not api_token:
+        return None
     scheme = (headers.get("authorization") or "").partition(" ")[0]
-    if api_token and scheme.lower() == "bearer":
-        return bearer_token_error(headers, api_token) is None
-    return bool(api_token and signer) and signer.valid_session(
-        _cookie(headers, SESSION_COOKIE), api_token
-    )
+    if scheme.lower() == "bearer":
+        return Visitor(None) if bearer_token_error(headers, api_token) is None else None
+    session_id = _cookie(headers, SESSION_COOKIE)
+    if sessions is None or session_id is None or not sessions.live(session_id, api_token):
+        return None
+    return Visitor(sessions.sign_out_token(session_id))
 
 
 def sign_in_page(status: int = 401, problem: str | None = None) -> Response:
     return html(status, render("sign_in.html.j2", problem=problem))
 
 
+def session_cookie(session_id: str, secure: bool) -> str:
+    """The Set-Cookie naming a session: its id and nothing else, for 12 hours, never to
+    scripts nor other sites' requests, and `Secure` outside the local stage. An empty id
+    clears the cookie."""
+    lifetime = int(SESSION_LIFETIME.total_seconds()) if session_id else 0
+    return (
+        f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict; "
+        f"Max-Age={lifetime}" + ("; Secure" if secure else "")
+    )
+
+
 def sign_in(
-    body: bytes | None, api_token: str | None, signer: ActionSigner | None, secure: bool
+    body: bytes | None, api_token: str | None, sessions: DashboardSessions | None, secure: bool
 ) -> Response:
-    """POST /session: the API token, typed once, becomes a 12-hour session cookie."""
-    if not api_token or signer is None:
-        return sign_in_page(
-            503, "The dashboard needs ESCALATOR_API_TOKEN and ESCALATOR_ACTION_KEY."
-        )
+    """POST /session: the API token, typed once, starts a 12-hour session."""
+    if not api_token or sessions is None:
+        return sign_in_page(503, NOT_CONFIGURED)
     if body is not None and len(body) > MAX_FORM_BYTES:
         return sign_in_page(413, "That form is too large.")
-    form = parse_qs((body or b"").decode(errors="replace"))
-    given = (form.get("token") or [""])[0].strip()
+    given = _form_field(body, "token").strip()
     if not hmac.compare_digest(given.encode(errors="replace"), api_token.encode()):
         return sign_in_page(401, "That is not the API token.")
-    cookie = (
-        f"{SESSION_COOKIE}={signer.session(api_token)}; Path=/; HttpOnly; SameSite=Strict; "
-        f"Max-Age={SESSION_LIFETIME_SECONDS}" + ("; Secure" if secure else "")
-    )
+    cookie = session_cookie(sessions.start(api_token), secure)
     return Response(body="", status_code=303, headers={"Location": "./", "Set-Cookie": cookie})
 
 
-def dashboard_page(escalator: Escalator, fragment: bool) -> Response:
-    """GET /: the queue; `fragment` is the part the page's script refreshes."""
+def sign_out(
+    body: bytes | None,
+    headers: dict[str, str],
+    api_token: str | None,
+    sessions: DashboardSessions | None,
+    secure: bool,
+) -> Response:
+    """POST /sign-out: ends the session the cookie names, and the cookie, then back to
+    the sign-in page. Only the dashboard's own button ends a live session: its form
+    carries the session's sign-out token (and SameSite=Strict keeps the cookie from other
+    sites' forms). With no session to end, nothing is wrong: the same answer, and a
+    cookie naming none is cleared."""
+    if not api_token or sessions is None:
+        return sign_in_page(503, NOT_CONFIGURED)
+    if body is not None and len(body) > MAX_FORM_BYTES:
+        return _problem(
+            413, "That form is too large", "A sign-out form has one field.", SIGN_OUT_ADVICE
+        )
+    session_id = _cookie(headers, SESSION_COOKIE)
+    if session_id is None:
+        return Response(body="", status_code=303, headers={"Location": "./"})
+    given = _form_field(body, "sign_out_token").encode(errors="replace")
+    if hmac.compare_digest(given, sessions.sign_out_token(session_id).encode()):
+        sessions.end(session_id)
+    elif sessions.live(session_id, api_token):
+        return _problem(
+            403,
+            "You are still signed in",
+            "This sign-out did not come from the dashboard's page.",
+            SIGN_OUT_ADVICE,
+        )
+    cleared = session_cookie("", secure)
+    return Response(body="", status_code=303, headers={"Location": "./", "Set-Cookie": cleared})
+
+
+def dashboard_page(escalator: Escalator, fragment: bool, sign_out_token: str | None) -> Response:
+    """GET /: the queue, with a sign-out button for a session (`sign_out_token`);
+    `fragment` is the part the page's script refreshes."""
     now = escalator.clock()
     board = Dashboard.build(escalator.store, now, escalator.time_scale)
     nonce = secrets.token_urlsafe(12)
@@ -175,6 +233,7 @@ def dashboard_page(escalator: Escalator, fragment: bool) -> Response:
         excerpt=excerpt,
         duration=lambda seconds: "—" if seconds is None else format_duration(seconds),
         channel_name=channel_name,
+        sign_out_token=sign_out_token,
     )
     return html(200, body, script_nonce=nonce)
 
@@ -183,6 +242,12 @@ def _clock(wall: timedelta, time_scale: float) -> str:
     """A wall-clock span as policy time, h:mm:ss (what the page's script keeps ticking)."""
     seconds = max(0, int(wall.total_seconds() * time_scale))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _form_field(body: bytes | None, name: str) -> str:
+    """A posted form's field, "" if absent."""
+    form = parse_qs((body or b"").decode(errors="replace"))
+    return (form.get(name) or [""])[0]
 
 
 def _cookie(headers: dict[str, str], name: str) -> str | None:

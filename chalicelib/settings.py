@@ -3,6 +3,9 @@
 Names (set by .chalice/config.json and the deploy template, or by `escalator local`):
 ESCALATOR_TABLE, ESCALATOR_INBOX_QUEUE_URL, ESCALATOR_STATE_MACHINE_ARN, ESCALATOR_SENDER,
 ESCALATOR_TIME_SCALE, ESCALATOR_POLICY; ESCALATOR_BASE_URL, read by `base_url()`;
+ESCALATOR_STAGE, the Chalice stage (each stage's in .chalice/config.json: dev, prod,
+local), read by `secure_cookies()`: the dashboard's cookie is `Secure` on every stage but
+`local` (plain HTTP on loopback), and on one that does not say;
 ESCALATOR_TRACE_AWS_CALLS ("true": X-Ray subsegments per AWS call), read by app; and the
 platforms' API base URLs, ESCALATOR_X_API_URL and ESCALATOR_META_GRAPH_URL (proxies,
 pinned Graph API versions, sandboxes, stand-ins in tests), read where their clients are
@@ -22,9 +25,10 @@ from pathlib import Path
 # Here, not in policy (pydantic): settings are read at cold start, the policy on first use.
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 SECRET_TTL_SECONDS = 300
+LOCAL_STAGE = "local"  # `escalator local`'s stack: plain HTTP on loopback
 SECRETS = (
     "ESCALATOR_API_TOKEN",
-    "ESCALATOR_ACTION_KEY",  # signs email action links and dashboard sessions
+    "ESCALATOR_ACTION_KEY",  # signs email action links; keys what sessions keep of the token
     "ESCALATOR_GENERIC_SECRET",
     "ESCALATOR_X_CONSUMER_SECRET",
     "ESCALATOR_X_BRAND_IDS",
@@ -70,6 +74,11 @@ def base_url() -> str:
     """Where email links and the dashboard point. In AWS `escalator deploy` stores it once
     the stack is up, after the first containers started: read each time (cached 5 min)."""
     return os.environ.get("ESCALATOR_BASE_URL") or parameter("ESCALATOR_BASE_URL") or ""
+
+
+def secure_cookies() -> bool:
+    """Whether cookies carry `Secure`: everywhere but the local stage."""
+    return os.environ.get("ESCALATOR_STAGE") != LOCAL_STAGE
 
 
 def parameter(name: str) -> str | None:

@@ -348,6 +348,11 @@ def package_command(stage: str, out: Path) -> None:
     click.echo(f"{template}\n{template.with_name('deployment.zip')}")
 
 
+# The secrets Escalator makes up for itself, held to infra/secret_strength.py's rule; the
+# others are what the platforms give.
+OWN_SECRETS = ("ESCALATOR_API_TOKEN", "ESCALATOR_ACTION_KEY")
+
+
 @main.group()
 def secrets() -> None:
     """Secrets in AWS: SSM Parameter Store SecureStrings, read by the deployed stack."""
@@ -356,13 +361,22 @@ def secrets() -> None:
 @secrets.command("set")
 @click.argument("name")
 @click.option("--stage", default="dev", show_default=True, help="The stage they are for.")
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="api-token, action-key: make a random one, store it and print it once.",
+)
 @_aws_errors
-def secrets_set(name: str, stage: str) -> None:
-    """Store secret NAME (api-token or ESCALATOR_API_TOKEN, ...) without echoing it."""
+def secrets_set(name: str, stage: str, generate: bool) -> None:
+    """Store secret NAME (api-token or ESCALATOR_API_TOKEN, ...) without echoing it. The
+    API token and the action key are refused under 256 bits of estimated entropy."""
+    from secrets import token_urlsafe
+
     import boto3
 
     from chalicelib.settings import SECRETS, parameter_name
     from infra.package import stack_name
+    from infra.secret_strength import HOW_TO_MAKE_ONE, weakness
 
     wanted = (
         name if name.startswith("ESCALATOR_") else "ESCALATOR_" + name.upper().replace("-", "_")
@@ -370,12 +384,27 @@ def secrets_set(name: str, stage: str) -> None:
     if wanted not in SECRETS:
         known = ", ".join(parameter_name(secret) for secret in SECRETS)
         raise click.BadParameter(f"no secret {name!r}; known: {known}", param_hint="NAME")
-    value = click.prompt(f"{parameter_name(wanted)}", hide_input=True, confirmation_prompt=True)
+    own = wanted in OWN_SECRETS
+    if generate and not own:
+        own_names = " and ".join(parameter_name(secret) for secret in OWN_SECRETS)
+        raise click.BadParameter(
+            f"it makes only {own_names}, not {parameter_name(wanted)}", param_hint="--generate"
+        )
+    if generate:
+        value = token_urlsafe(48)
+    else:
+        value = click.prompt(f"{parameter_name(wanted)}", hide_input=True, confirmation_prompt=True)
+    if own and (problem := weakness(value)):
+        raise click.ClickException(
+            f"{parameter_name(wanted)} not stored: {problem}; {HOW_TO_MAKE_ONE}"
+        )
     path = f"/escalator/{stack_name(stage)}/{parameter_name(wanted)}"
     stored = boto3.client("ssm").put_parameter(
         Name=path, Value=value, Type="SecureString", Overwrite=True
     )
     click.echo(f"stored {path} (version {stored['Version']})")
+    if generate:
+        click.echo(f"{parameter_name(wanted)} (shown this once): {value}")
 
 
 @main.command()

@@ -303,10 +303,10 @@ class LocalStack:
                 "ESCALATOR_TIME_SCALE": repr(self.time_scale),
                 "ESCALATOR_API_TOKEN": self.api_token
                 or os.environ.get("ESCALATOR_API_TOKEN")
-                or secrets.token_urlsafe(24),
+                or secrets.token_urlsafe(32),
                 "ESCALATOR_GENERIC_SECRET": self.generic_secret
                 or os.environ.get("ESCALATOR_GENERIC_SECRET")
-                or secrets.token_urlsafe(24),
+                or secrets.token_urlsafe(32),
                 "ESCALATOR_ACTION_KEY": os.environ.get("ESCALATOR_ACTION_KEY")
                 or secrets.token_urlsafe(32),
             }

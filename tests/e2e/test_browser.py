@@ -1,5 +1,6 @@
 """In a real browser (headless chromium): the dashboard signs in, shows a new case and
-counts down to its next escalation; a rendered escalation email's button acts."""
+counts down to its next escalation, and signs out; a rendered escalation email's button
+acts."""
 
 from __future__ import annotations
 
@@ -37,11 +38,15 @@ def seconds(clock: str) -> int:
     return hours * 3600 + minutes * 60 + secs
 
 
-def test_the_dashboard_shows_a_new_case_and_counts_down(api, stack, page, dialogs):
+def sign_in(stack, page) -> None:
     page.goto(f"{stack.base_url}/")
     page.fill("#token", API_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("text=Open cases")
+
+
+def test_the_dashboard_shows_a_new_case_and_counts_down(api, stack, page, dialogs):
+    sign_in(stack, page)
 
     post = make_post(HOSTILE, channel="dashboard")
     api.send(post)
@@ -56,6 +61,18 @@ def test_the_dashboard_shows_a_new_case_and_counts_down(api, stack, page, dialog
     assert "<img" in row.inner_text()  # shown as text, never as an element
     assert row.locator("img").count() == 0 and dialogs == []
     api.agent("POST", f"/cases/{case_of(post)}/resolve")
+
+
+def test_signing_out_ends_the_session_and_returns_to_the_sign_in_page(stack, page):
+    sign_in(stack, page)
+    assert [cookie["name"] for cookie in page.context.cookies()] == ["escalator_session"]
+
+    page.click("button:has-text('Sign out')")
+    page.wait_for_selector("#token")
+
+    assert page.context.cookies() == []
+    page.goto(f"{stack.base_url}/")
+    assert page.locator("#token").count() == 1 and "Open cases" not in page.content()
 
 
 def test_a_button_in_a_rendered_email_acknowledges_the_case(api, page):

@@ -1,23 +1,27 @@
 """Issue 8's security cases in one place, end to end on the local stack: forged and
-replayed webhook deliveries, expired and tampered links and sessions, every agent route
-behind the token, oversize, deeply nested and malformed payloads, and hostile text
-escaped wherever a person reads it.
+replayed webhook deliveries, expired and tampered links, session cookies that tell
+nothing and forged, expired and replaced-token sessions, every agent route behind the
+token, oversize, deeply nested and malformed payloads, and hostile text escaped wherever
+a person reads it.
 
 The bar: bad input gets a clear 4xx (JSON; the HTML page a browser reads for the
 dashboard and the email links) and writes nothing; nothing a client sends gets a 500.
 Cases covered elsewhere are not repeated here: test_webhook.py (generic 413, bad
 fields), test_email_actions.py (forged, tampered, expired and used links),
-test_signatures.py and test_actions.py (the signing code), test_dashboard.py (sign-in),
-tests/unit/test_secret_comparisons.py (timing-safe comparisons).
+test_signatures.py and test_actions.py (the signing code), test_dashboard.py (signing in
+and out), tests/unit/test_secret_comparisons.py (timing-safe comparisons).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import itertools
 import json
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +34,7 @@ from chalicelib.actions import Action, ActionSigner
 from chalicelib.api import MAX_BODY_BYTES
 from chalicelib.cases import case_id_for
 from chalicelib.pages import MAX_FORM_BYTES, SESSION_COOKIE
+from chalicelib.session_store import DashboardSessions
 from chalicelib.signatures import GENERIC_FORM, sign_base64, sign_generic, sign_hex
 from chalicelib.unreadable_store import UnreadableEvents
 from chalicelib.webhooks import MAX_DELIVERY_BYTES
@@ -264,6 +269,16 @@ def signed_at(moment: datetime, key: str | None = None) -> ActionSigner:
     return ActionSigner(key or action_key(), clock=lambda: moment)
 
 
+def sessions_at(stack, moment: datetime) -> DashboardSessions:
+    """The stack's dashboard sessions, as started at `moment`."""
+    table = stack.env["ESCALATOR_TABLE"]
+    return DashboardSessions(stack.client("dynamodb"), table, action_key(), clock=lambda: moment)
+
+
+def session_partition(session_id: str) -> str:
+    return f"SESSION#{hashlib.sha256(session_id.encode()).hexdigest()}"
+
+
 def dashboard_with(api, cookie: str):
     return api.http.get(f"{api.url}/", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, timeout=10)
 
@@ -274,35 +289,101 @@ def assert_sign_in_page(response) -> None:
     assert 'name="token"' in response.text and "Open cases" not in response.text
 
 
-def test_a_session_cookie_lasts_12_hours(api):
+def signed_in(api) -> str:
+    """A session started by signing in with the API token: the cookie's value."""
+    response = api.http.post(
+        f"{api.url}/session", data={"token": API_TOKEN}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 303, response.text
+    return response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+
+
+def digests_of(secret: str, keyed: bool = True) -> list[str]:
+    """What a value carrying the secret, or a hash of it, would hold: the secret and its
+    digests (and, `keyed`, its HMAC with the action key), hex or base64, whole or cut
+    short (the old cookie held 32 hex digits of one): the first 16 characters of each."""
+    raw = [hashlib.new(name, secret.encode()).digest() for name in ("md5", "sha1", "sha256")]
+    if keyed:
+        raw.append(hmac.new(action_key().encode(), secret.encode(), hashlib.sha256).digest())
+    written = [secret, base64.b64encode(secret.encode()).decode()]
+    for digest in raw:
+        written += [digest.hex(), base64.b64encode(digest).decode()]
+        written.append(base64.urlsafe_b64encode(digest).decode())
+    return [text[:16] for text in written]
+
+
+def test_the_session_cookie_is_a_random_id_and_nothing_else(api):
+    """Whoever holds the cookie learns nothing of the API token from it: two sign-ins
+    give two unrelated ids, and none carries the token or any digest of it."""
+    first, second = signed_in(api), signed_in(api)
+
+    assert first != second
+    for value in (first, second):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value), value  # 32 random bytes
+        for telling in digests_of(API_TOKEN):
+            assert telling not in value
+        assert "Open cases" in dashboard_with(api, value).text
+
+
+def test_a_session_is_kept_in_the_table_for_12_hours_without_the_token(api, stack):
+    before = datetime.now(UTC)
+    session_id = signed_in(api)
+
+    (item,) = table_items(stack, session_partition(session_id))
+    assert item["sk"] == {"S": "SESSION"}
+    created = datetime.fromisoformat(item["created_at"]["S"])
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
+    expires = int(item["expires_at"]["N"])  # the table's TTL attribute
+    assert expires == int((created + timedelta(hours=12)).timestamp())
+    kept = json.dumps(item)
+    for telling in digests_of(API_TOKEN, keyed=False):  # its HMAC is what the item keeps
+        assert telling not in kept
+    assert session_id not in kept  # only its SHA-256, as the key
+
+
+def test_a_session_lasts_12_hours_whenever_its_item_is_deleted(api, stack):
+    """DynamoDB's TTL deletes an expired item up to days late: the check reads the time."""
     now = datetime.now(UTC)
-    fresh = signed_at(now - timedelta(hours=11, minutes=59)).session(API_TOKEN)
+    fresh = sessions_at(stack, now - timedelta(hours=11, minutes=59)).start(API_TOKEN)
     assert "Open cases" in dashboard_with(api, fresh).text
-    expired = signed_at(now - timedelta(hours=12, minutes=1)).session(API_TOKEN)
+    expired = sessions_at(stack, now - timedelta(hours=12, minutes=1)).start(API_TOKEN)
+    assert table_items(stack, session_partition(expired))  # still in the table
     assert_sign_in_page(dashboard_with(api, expired))
 
 
-def test_a_new_api_token_ends_the_old_ones_sessions(api):
-    assert_sign_in_page(dashboard_with(api, signed_at(datetime.now(UTC)).session("old-api-token")))
+def test_a_new_api_token_ends_the_old_ones_sessions(api, stack, monkeypatch):
+    made_with_another = sessions_at(stack, datetime.now(UTC)).start("old-api-token")
+    assert_sign_in_page(dashboard_with(api, made_with_another))
+
+    session_id = signed_in(api)
+    assert "Open cases" in dashboard_with(api, session_id).text
+    monkeypatch.setenv("ESCALATOR_API_TOKEN", "a-new-api-token")  # read on every request
+    assert_sign_in_page(dashboard_with(api, session_id))
 
 
 @pytest.mark.parametrize(
     "cookie",
     [
-        pytest.param(lambda: ActionSigner("not-our-key").session(API_TOKEN), id="forged"),
+        pytest.param(lambda stack: secrets.token_urlsafe(32), id="never issued"),
         pytest.param(
-            lambda: ActionSigner(action_key()).token("x-1", 0, 1, Action.RESOLVE, "a@b.c"),
+            lambda stack: session_partition(
+                sessions_at(stack, datetime.now(UTC)).start(API_TOKEN)
+            ).removeprefix("SESSION#"),
+            id="the table's key of a live session",
+        ),
+        pytest.param(
+            lambda stack: ActionSigner(action_key()).token("x-1", 0, 1, Action.RESOLVE, "a@b.c"),
             id="an action link's token",
         ),
-        pytest.param(lambda: "a" * 5000, id="oversize"),
-        pytest.param(lambda: '"unterminated', id="not a cookie"),
+        pytest.param(lambda stack: "a" * 5000, id="oversize"),
+        pytest.param(lambda stack: '"unterminated', id="not a cookie"),
     ],
 )
-def test_a_forged_session_cookie_asks_to_sign_in(api, cookie):
-    assert_sign_in_page(dashboard_with(api, cookie()))
+def test_a_forged_session_cookie_asks_to_sign_in(api, stack, cookie):
+    assert_sign_in_page(dashboard_with(api, cookie(stack)))
 
 
-def test_email_links_work_for_72_hours_and_only_as_signed(api):
+def test_email_links_work_for_72_hours_and_only_as_signed(api, stack):
     case_id, found = emailed_case(api)
     before = state(api, case_id)
     resolve = found[Action.RESOLVE].rsplit("/", 1)[1]
@@ -314,7 +395,7 @@ def test_email_links_work_for_72_hours_and_only_as_signed(api):
         # one link's grant under another link's signature
         "swapped signature": (f"{payload}.{stamp_and_signature}", 403, "This link is not valid"),
         "a dashboard session": (
-            ActionSigner(action_key()).session(API_TOKEN),
+            sessions_at(stack, now).start(API_TOKEN),
             403,
             "This link is not valid",
         ),
@@ -366,7 +447,8 @@ def test_the_x_crc_and_the_meta_challenge_prove_nothing_without_the_secrets(api)
 # -- every agent route behind the token -------------------------------------------------------
 
 # Public by design: the platforms' webhooks (signed instead), the email links (signed
-# tokens), the dashboard (its sign-in page without a session) and its sign-in form.
+# tokens), the dashboard (its sign-in page without a session), its sign-in form and its
+# sign-out (which ends only the session its cookie names).
 PUBLIC_ROUTES = {
     ("/webhooks/generic", "POST"),
     ("/webhooks/x", "GET"),
@@ -377,6 +459,7 @@ PUBLIC_ROUTES = {
     ("/actions/{token}", "POST"),
     ("/", "GET"),
     ("/session", "POST"),
+    ("/sign-out", "POST"),
 }
 BAD_AUTHORIZATIONS = {
     "no header": None,

@@ -51,24 +51,6 @@ def test_forged_or_malformed_tokens_are_invalid(token):
         signer_at(SIGNED).verify(token)
 
 
-def test_an_action_token_is_not_a_session_nor_the_other_way_round():
-    signer = signer_at(SIGNED)
-    session = signer.session("api-token")
-    assert signer.valid_session(session, "api-token")
-    with pytest.raises(InvalidToken):
-        signer.verify(session)
-    assert not signer.valid_session(signer.token("x-1", 0, 1, Action.RESOLVE, "a@b.c"), "api-token")
-    assert not signer_at(SIGNED + timedelta(hours=12, seconds=1)).valid_session(
-        session, "api-token"
-    )
-
-
-def test_a_new_api_token_ends_the_sessions_of_the_old_one():
-    signer = signer_at(SIGNED)
-    assert not signer.valid_session(signer.session("old-token"), "new-token")
-
-
 def test_odd_characters_are_invalid_not_errors():
     with pytest.raises(InvalidToken):
         signer_at(SIGNED).verify("\udcff.abc.def")
-    assert not signer_at(SIGNED).valid_session("\udcff.abc", "api-token")

@@ -251,33 +251,6 @@ def test_an_unknown_stage_is_refused_naming_the_config(tmp_path):
     assert "no stage 'nope' in .chalice/config.json" in result.output
 
 
-def test_secrets_set_stores_a_secure_string_under_the_stack_without_echoing_it(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        result = CliRunner().invoke(
-            main, ["secrets", "set", "api-token", "--stage", "prod"], input="s3cret\ns3cret\n"
-        )
-        stored = boto3.client("ssm").get_parameter(
-            Name="/escalator/escalator-prod/api-token", WithDecryption=True
-        )["Parameter"]
-
-    assert result.exit_code == 0, result.output
-    assert (stored["Type"], stored["Value"]) == ("SecureString", "s3cret")
-    assert "s3cret" not in result.output
-    assert "stored /escalator/escalator-prod/api-token (version 1)" in result.output
-
-
-def test_secrets_set_refuses_a_name_it_does_not_know():
-    result = CliRunner().invoke(main, ["secrets", "set", "password"], input="x\nx\n")
-    assert (
-        result.exit_code == 2
-        and "no secret 'password'; known: api-token, action-key" in result.output
-    )
-
-
 def test_each_stack_has_its_own_inbox(packaged):
     _, template = packaged
     queue = template["Resources"]["InboxQueue"]["Properties"]

@@ -8,23 +8,38 @@ the way would make one of the two fail.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from chalicelib.actions import Action, ActionSigner, ExpiredToken, InvalidToken
 from chalicelib.api import bearer_token_error
-from chalicelib.pages import sign_in, signed_in
+from chalicelib.pages import SESSION_COOKIE, sign_in, sign_out, visitor
+from chalicelib.session_store import DashboardSessions
 from chalicelib.signatures import sign_base64, sign_hex, verify_base64, verify_hex
 from chalicelib.webhooks import meta_verify
+from tests.tables import create_cases_table
 
 SECRET = "webhook-secret"
 BODY = b'{"object":"page","entry":[]}'
 TOKEN = "the-api-token"
-SIGNER = ActionSigner("action-key")
+ACTION_KEY = "action-key"
+SIGNER = ActionSigner(ACTION_KEY)
 OTHER_SIGNER = ActionSigner("not-our-action-key")
+
+
+@pytest.fixture
+def sessions(monkeypatch) -> Iterator[DashboardSessions]:
+    """The dashboard's sessions, in a table on moto."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        yield DashboardSessions(dynamodb, create_cases_table(dynamodb, "cases"), ACTION_KEY)
 
 
 def link_works(token: str) -> bool:
@@ -40,35 +55,53 @@ def meta_subscribes(verify_token: str) -> bool:
     return meta_verify(params, TOKEN).status_code == 200
 
 
-def signs_in(api_token: str) -> bool:
-    return (
-        sign_in(urlencode({"token": api_token}).encode(), TOKEN, SIGNER, False).status_code == 303
+def signs_in(sessions: DashboardSessions, api_token: str) -> bool:
+    body = urlencode({"token": api_token}).encode()
+    return sign_in(body, TOKEN, sessions, False).status_code == 303
+
+
+def session_of_token_works(sessions: DashboardSessions, api_token: str) -> bool:
+    """A session started with `api_token`, checked while TOKEN is the API token."""
+    return sessions.live(sessions.start(api_token), TOKEN)
+
+
+def signs_out(sessions: DashboardSessions, key: str) -> bool:
+    """A live session's sign-out, its form's token made with `key`: is its item gone?
+    (Read from the table: a session's check compares digests too.)"""
+    session_id = sessions.start(TOKEN)
+    form_token = DashboardSessions(None, "cases", key).sign_out_token(session_id)
+    sign_out(
+        urlencode({"sign_out_token": form_token}).encode(),
+        {"cookie": f"{SESSION_COOKIE}={session_id}"},
+        TOKEN,
+        sessions,
+        False,
     )
+    digest = hashlib.sha256(session_id.encode()).hexdigest()
+    key = {"pk": {"S": f"SESSION#{digest}"}, "sk": {"S": "SESSION"}}
+    return "Item" not in boto3.client("dynamodb").get_item(TableName="cases", Key=key)
 
 
-def session_works(value: str) -> bool:
-    return signed_in({"cookie": f"escalator_session={value}"}, TOKEN, SIGNER)
-
-
-# name: (check whether a value is accepted, the right value, a wrong one)
-CHECKS: dict[str, tuple[Callable[[str], bool], str, str]] = {
+# name: (check whether a value is accepted, given the dashboard's sessions; the right
+# value; a wrong one)
+CHECKS: dict[str, tuple[Callable[[DashboardSessions, str], bool], str, str]] = {
     "generic and Meta webhook signature": (
-        lambda given: verify_hex(SECRET, BODY, given),
+        lambda _, given: verify_hex(SECRET, BODY, given),
         sign_hex(SECRET, BODY),
         sign_hex("guess", BODY),
     ),
     "X webhook signature": (
-        lambda given: verify_base64(SECRET, BODY, given),
+        lambda _, given: verify_base64(SECRET, BODY, given),
         sign_base64(SECRET, BODY),
         sign_base64("guess", BODY),
     ),
     "agent API bearer token": (
-        lambda given: bearer_token_error({"authorization": f"Bearer {given}"}, TOKEN) is None,
+        lambda _, given: bearer_token_error({"authorization": f"Bearer {given}"}, TOKEN) is None,
         TOKEN,
         TOKEN[:-1] + "X",
     ),
     "Meta hub.verify_token": (
-        meta_subscribes,
+        lambda _, given: meta_subscribes(given),
         TOKEN,
         TOKEN[:-1] + "X",
     ),
@@ -78,22 +111,24 @@ CHECKS: dict[str, tuple[Callable[[str], bool], str, str]] = {
         TOKEN[:-1] + "X",
     ),
     "dashboard bearer token": (
-        lambda given: signed_in({"authorization": f"Bearer {given}"}, TOKEN, SIGNER),
+        lambda sessions, given: (
+            visitor({"authorization": f"Bearer {given}"}, TOKEN, sessions) is not None
+        ),
         TOKEN,
         TOKEN[:-1] + "X",
     ),
-    "dashboard session signature": (
-        session_works,
-        SIGNER.session(TOKEN),
-        OTHER_SIGNER.session(TOKEN),
-    ),
     "dashboard session of a replaced API token": (
-        session_works,
-        SIGNER.session(TOKEN),
-        SIGNER.session("the-previous-api-token"),
+        session_of_token_works,
+        TOKEN,
+        "the-previous-api-token",
+    ),
+    "dashboard sign-out form": (
+        signs_out,
+        ACTION_KEY,
+        "not-our-action-key",
     ),
     "email action link": (
-        link_works,
+        lambda _, given: link_works(given),
         SIGNER.token("x-0123", 0, 1, Action.RESOLVE, "ana@example.com"),
         OTHER_SIGNER.token("x-0123", 0, 1, Action.RESOLVE, "ana@example.com"),
     ),
@@ -119,21 +154,21 @@ def compare_digest(monkeypatch) -> Callable[[bool | None], list[tuple]]:
 
 
 @pytest.mark.parametrize("name", CHECKS)
-def test_the_right_value_passes_and_a_wrong_one_does_not(name, compare_digest):
+def test_the_right_value_passes_and_a_wrong_one_does_not(name, compare_digest, sessions):
     check, right, wrong = CHECKS[name]
     calls = compare_digest()
-    assert check(right)
+    assert check(sessions, right)
     assert calls, "the right value was accepted without hmac.compare_digest"
-    assert not check(wrong)
+    assert not check(sessions, wrong)
 
 
 @pytest.mark.parametrize("name", CHECKS)
-def test_compare_digest_alone_decides(name, compare_digest):
+def test_compare_digest_alone_decides(name, compare_digest, sessions):
     check, right, wrong = CHECKS[name]
     compare_digest(False)
-    assert not check(right), "accepted although compare_digest said the values differ"
+    assert not check(sessions, right), "accepted although compare_digest said the values differ"
     compare_digest(True)
-    assert check(wrong), "refused although compare_digest said the values are equal"
+    assert check(sessions, wrong), "refused although compare_digest said the values are equal"
 
 
 def test_the_spy_sees_the_value_the_client_sent(compare_digest):
