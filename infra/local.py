@@ -88,6 +88,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(init=False, default_factory=list)
     _moto: Any = field(init=False, default=None)
     _http: Any = field(init=False, default=None)
+    _environ_before: dict[str, str | None] = field(init=False, default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -108,7 +109,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        """Stop timers first (executions would outlive the server), then the threads."""
+        """Stop timers first (executions would outlive the server), then the threads; the
+        process gets its environment variables back."""
         self._stopping.set()
         sfn = self.client("stepfunctions")
         arn = self.env.get("ESCALATOR_STATE_MACHINE_ARN")
@@ -130,6 +132,7 @@ class LocalStack:
             thread.join(timeout=5)
         if self._moto:
             self._moto.stop()
+        self._restore_environment()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -151,7 +154,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         moto_port = _free_port(self.host)
         self.aws_endpoint = f"http://{self.host}:{moto_port}"
-        os.environ.update(
+        self._set_environment(
             {
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
@@ -315,7 +318,22 @@ class LocalStack:
         if self.policy:
             variables["ESCALATOR_POLICY"] = str(Path(self.policy).resolve())
         self.env = variables
+        self._set_environment(variables)
+
+    def _set_environment(self, variables: dict[str, str]) -> None:
+        """Set the functions' environment in this process (they run in it), remembering
+        what each variable was so that `stop` gives the process its own back."""
+        for name in variables:
+            self._environ_before.setdefault(name, os.environ.get(name))
         os.environ.update(variables)
+
+    def _restore_environment(self) -> None:
+        for name, value in self._environ_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._environ_before.clear()
 
     # -- functions ---------------------------------------------------------------------------
 

@@ -76,7 +76,15 @@ def expected_effect(platform: str, name: str) -> str:
 
 # -- delivered now ----------------------------------------------------------------------------
 
-TIME_KEYS = {"created_at", "created_timestamp", "timestamp_ms", "time", "timestamp", "created_time"}
+TIME_KEYS = {
+    "created_at",
+    "created_at_msec",
+    "created_timestamp",
+    "timestamp_ms",
+    "time",
+    "timestamp",
+    "created_time",
+}
 _RFC_2822 = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [+-]\d{4} \d{4}$")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 

@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: one local stack for the session (see stack.py)."""
+"""Fixtures for the end-to-end tests: one local stack for all of them, stopped
+once the last has run (its pollers would outlive unit tests that reset moto; see stack.py)."""
 
 from __future__ import annotations
 
@@ -139,16 +140,16 @@ def with_test_policies(default: str, start: datetime) -> str:
     return default[:catch_all] + tests + default[catch_all:storms] + TEST_SECTIONS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform_apis():
     """One stand-in for the platforms' APIs (X's under /2/, the Graph API under
-    GRAPH_VERSION), where the session's stack sends the clients it builds."""
+    GRAPH_VERSION), where the e2e stack sends the clients it builds."""
     stand_in = StandIn().start()
     yield stand_in
     stand_in.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory, platform_apis: StandIn):
     with pytest.MonkeyPatch.context() as env:
         for name, value in CHANNEL_SETTINGS.items():

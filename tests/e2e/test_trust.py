@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chalicelib import components
@@ -145,11 +146,17 @@ def test_an_incident_tells_of_later_complaints_in_one_digest_a_window(api):
     later = make_post(f"@brand the {word} page ate my order, refund me")
     api.send(later)
     api.wait_for_case(case_of(later), until=lambda c: c["incident_id"] == incident_id)
-    escalator = components.escalator()
-    assert incident_id not in escalator.send_incident_digests()  # within the window
-    time.sleep(3600 / TIME_SCALE)  # the storm window (1 h) is over
-    assert incident_id in escalator.send_incident_digests()
-    assert incident_id not in escalator.send_incident_digests()  # nothing new since
+    told_at = datetime.fromisoformat(
+        api.agent("GET", f"/incidents/{incident_id}").json()["told_at"]
+    )
+    window = timedelta(seconds=3600 / TIME_SCALE)  # the storm window (1 h)
+
+    def digests_at(now: datetime) -> list[str]:
+        return replace(components.escalator(), clock=lambda: now).send_incident_digests()
+
+    assert incident_id not in digests_at(told_at + window / 2)  # within the window
+    assert incident_id in digests_at(told_at + window)
+    assert incident_id not in digests_at(told_at + window * 2)  # nothing new since
     notice, digest = sent_emails(incident_id, "X-Escalator-Incident")
     assert f'4 complaints about "{word}"' in notice["Subject"]
     assert f'1 complaint more about "{word}"' in digest["Subject"]
@@ -331,11 +338,12 @@ def test_erase_leaves_nothing_of_the_author_in_the_api(api, stack):
 
     from infra.cli import main
 
-    person = f"u-erase-{uuid.uuid4().hex[:8]}"
-    author = {"id": person, "handle": "@eraseme", "followers": 77}
+    mark = uuid.uuid4().hex[:8]  # in each of their texts: the shared stack has others' cases
+    person = f"u-erase-{mark}"
+    author = {"id": person, "handle": f"@erase{mark}", "followers": 77}
     thread = f"dm:{person}"
     first = make_post(
-        "@brand my card was charged twice, Jo Bloggs, 12 Acacia Ave",
+        f"@brand my card was charged twice, Jo Bloggs {mark}, 12 Acacia Ave",
         author=author,
         conversation_id=thread,
         private=True,
@@ -343,7 +351,7 @@ def test_erase_leaves_nothing_of_the_author_in_the_api(api, stack):
     api.send(first)
     api.wait_for_case(case_of(first))
     again = make_post(
-        "@brand still waiting, call me on 07700 900123",
+        f"@brand still waiting, call me on 07700 900123 ({mark})",
         author=author,
         conversation_id=thread,
         private=True,
@@ -355,7 +363,7 @@ def test_erase_leaves_nothing_of_the_author_in_the_api(api, stack):
     api.send(someone)
     api.wait_for_case(case_of(someone))
     chiming_in = make_post(
-        "@brand same here, my parcel too", author=author, conversation_id=their_thread
+        f"@brand same here, my parcel too {mark}", author=author, conversation_id=their_thread
     )
     api.send(chiming_in)
     api.wait_for_case(case_of(someone), until=lambda c: "follow-up" in events(c))
@@ -377,7 +385,7 @@ def test_erase_leaves_nothing_of_the_author_in_the_api(api, stack):
     shown = json.dumps(
         [api.case(case_of(first)), api.case(case_of(someone)), api.agent("GET", "/cases").json()]
     )
-    for trace in (person, "@eraseme", "Acacia", "07700", "charged twice", "same here"):
+    for trace in (person, author["handle"], mark):
         at = shown.find(trace)
         assert at < 0, shown[max(0, at - 300) : at + 80]
     case = api.case(case_of(first))
