@@ -60,12 +60,13 @@ class AwsStandIn:
 
 def queued_posts(path: Path, rounds: int) -> list[list[str]]:
     """Per round, the SQS message bodies of the file's customer posts, ids new each round
-    (each post opens a case of its own: no thread is found)."""
+    (each post opens a case of its own: no thread is found), each written now as replay
+    stamps them (a 2017 post would be a late post and open nothing)."""
     now = datetime.now(UTC)
     conversations = read_conversations(path)
     return [
         [
-            to_message(Post.model_validate(post).received(now))
+            to_message(Post.model_validate({**post, "created_at": now}).received(now))
             for post in customer_posts(tagged(conversations, f"r{number}"))
         ]
         for number in range(rounds + 1)
