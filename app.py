@@ -58,7 +58,7 @@ for event_type in ("sqs", "scheduled"):  # a warm container forgets the last bat
 
 @app.route("/webhooks/generic", methods=["POST"], content_types=["application/json"])
 def generic_webhook() -> Response:
-    from chalicelib.webhooks import receive_generic
+    from chalicelib.entrypoints.webhooks import receive_generic
 
     request = app.current_request
     return receive_generic(
@@ -71,7 +71,7 @@ def generic_webhook() -> Response:
 
 @app.route("/webhooks/x", methods=["GET"])
 def x_webhook_check() -> Response:
-    from chalicelib.webhooks import x_crc
+    from chalicelib.entrypoints.webhooks import x_crc
 
     params = app.current_request.query_params or {}
     return x_crc(params.get("crc_token"), parameter("ESCALATOR_X_CONSUMER_SECRET"))
@@ -80,7 +80,7 @@ def x_webhook_check() -> Response:
 @app.route("/webhooks/x", methods=["POST"], content_types=["application/json"])
 def x_webhook() -> Response:
     from chalicelib.channels import id_set
-    from chalicelib.webhooks import receive_x
+    from chalicelib.entrypoints.webhooks import receive_x
 
     request = app.current_request
     return receive_x(
@@ -95,7 +95,7 @@ def x_webhook() -> Response:
 
 @app.route("/webhooks/meta", methods=["GET"])
 def meta_webhook_check() -> Response:
-    from chalicelib.webhooks import meta_verify
+    from chalicelib.entrypoints.webhooks import meta_verify
 
     return meta_verify(
         app.current_request.query_params or {}, parameter("ESCALATOR_META_VERIFY_TOKEN")
@@ -105,7 +105,7 @@ def meta_webhook_check() -> Response:
 @app.route("/webhooks/meta", methods=["POST"], content_types=["application/json"])
 def meta_webhook() -> Response:
     from chalicelib.channels import id_set
-    from chalicelib.webhooks import receive_meta
+    from chalicelib.entrypoints.webhooks import receive_meta
 
     request = app.current_request
     return receive_meta(
@@ -120,7 +120,7 @@ def meta_webhook() -> Response:
 
 @app.on_sqs_message(queue=INBOX_QUEUE, batch_size=10)
 def record_posts(event):
-    from chalicelib.intake import record_batch
+    from chalicelib.entrypoints.inbox_consumer import record_batch
 
     return record_batch(event.to_dict(), components.escalator(), components.intake_sources())
 
@@ -167,7 +167,7 @@ def escalate(event, context):
 
 
 def _authorized() -> Response | None:
-    from chalicelib.api import bearer_token_error
+    from chalicelib.entrypoints.http import bearer_token_error
 
     return bearer_token_error(app.current_request.headers, parameter("ESCALATOR_API_TOKEN"))
 
@@ -175,7 +175,7 @@ def _authorized() -> Response | None:
 @app.route("/status", methods=["GET"])
 def status() -> Response:
     """What clients such as `escalator replay` need to know about this stack."""
-    from chalicelib.api import json_response
+    from chalicelib.entrypoints.http import json_response
 
     if denied := _authorized():
         return denied
@@ -184,8 +184,8 @@ def status() -> Response:
 
 @app.route("/cases", methods=["GET"])
 def list_cases() -> Response:
-    from chalicelib.api import case_json, error, json_response
-    from chalicelib.cases import Status
+    from chalicelib.domain.cases import Status
+    from chalicelib.entrypoints.http import case_json, error, json_response
 
     if denied := _authorized():
         return denied
@@ -210,8 +210,8 @@ def list_cases() -> Response:
 
 @app.route("/cases/{case_id}", methods=["GET"])
 def get_case(case_id: str) -> Response:
-    from chalicelib.api import case_json, error, json_response
-    from chalicelib.cases import CaseNotFound
+    from chalicelib.domain.errors import CaseNotFound
+    from chalicelib.entrypoints.http import case_json, error, json_response
 
     if denied := _authorized():
         return denied
@@ -228,8 +228,9 @@ def get_case(case_id: str) -> Response:
     content_types=["application/json"],
 )
 def act_on_case(case_id: str, action: str) -> Response:
-    from chalicelib.actions import Action
-    from chalicelib.api import (
+    from chalicelib.domain.actions import Action
+    from chalicelib.domain.errors import CaseConflict, CaseNotFound, UnknownTeam
+    from chalicelib.entrypoints.http import (
         AgentAction,
         MoveAction,
         case_json,
@@ -237,7 +238,6 @@ def act_on_case(case_id: str, action: str) -> Response:
         json_response,
         parse_action,
     )
-    from chalicelib.cases import CaseConflict, CaseNotFound, UnknownTeam
 
     if denied := _authorized():
         return denied
@@ -271,7 +271,7 @@ def act_on_case(case_id: str, action: str) -> Response:
 
 @app.route("/actions/{token}", methods=["GET"])
 def confirm_email_action(token: str) -> Response:
-    from chalicelib.pages import action_link
+    from chalicelib.entrypoints.pages import action_link
 
     return action_link(token, components.action_signer(), components.escalator(), False)
 
@@ -282,14 +282,14 @@ def confirm_email_action(token: str) -> Response:
     content_types=["application/x-www-form-urlencoded", "application/json"],
 )
 def email_action(token: str) -> Response:
-    from chalicelib.pages import action_link
+    from chalicelib.entrypoints.pages import action_link
 
     return action_link(token, components.action_signer(), components.escalator(), True)
 
 
 @app.route("/", methods=["GET"])
 def dashboard() -> Response:
-    from chalicelib.pages import dashboard_page, sign_in_page, visitor
+    from chalicelib.entrypoints.pages import dashboard_page, sign_in_page, visitor
 
     request = app.current_request
     who = visitor(
@@ -303,7 +303,7 @@ def dashboard() -> Response:
 
 @app.route("/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def start_session() -> Response:
-    from chalicelib.pages import sign_in
+    from chalicelib.entrypoints.pages import sign_in
 
     return sign_in(
         app.current_request.raw_body,
@@ -315,7 +315,7 @@ def start_session() -> Response:
 
 @app.route("/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def end_session() -> Response:
-    from chalicelib.pages import sign_out
+    from chalicelib.entrypoints.pages import sign_out
 
     request = app.current_request
     return sign_out(
@@ -329,8 +329,8 @@ def end_session() -> Response:
 
 @app.route("/incidents", methods=["GET"])
 def list_incidents() -> Response:
-    from chalicelib.api import error, incident_json, json_response
-    from chalicelib.incidents import IncidentStatus
+    from chalicelib.domain.incidents import IncidentStatus
+    from chalicelib.entrypoints.http import error, incident_json, json_response
 
     if denied := _authorized():
         return denied
@@ -343,8 +343,8 @@ def list_incidents() -> Response:
 
 @app.route("/incidents/{incident_id}", methods=["GET"])
 def get_incident(incident_id: str) -> Response:
-    from chalicelib.api import error, incident_json, json_response
-    from chalicelib.incident_store import IncidentNotFound
+    from chalicelib.domain.errors import IncidentNotFound
+    from chalicelib.entrypoints.http import error, incident_json, json_response
 
     if denied := _authorized():
         return denied
@@ -357,15 +357,14 @@ def get_incident(incident_id: str) -> Response:
 
 @app.route("/incidents/{incident_id}/resolve", methods=["POST"], content_types=["application/json"])
 def resolve_incident(incident_id: str) -> Response:
-    from chalicelib.api import (
+    from chalicelib.domain.errors import CaseConflict, IncidentNotFound
+    from chalicelib.entrypoints.http import (
         IncidentResolution,
         error,
         incident_json,
         json_response,
         parse_action,
     )
-    from chalicelib.cases import CaseConflict
-    from chalicelib.incident_store import IncidentNotFound
 
     if denied := _authorized():
         return denied

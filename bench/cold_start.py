@@ -36,25 +36,28 @@ PROBE = (
 # chalicelib/components.py import these in their bodies, on first call; keep in step).
 ESCALATOR = (
     "chalicelib.service",
-    "chalicelib.emails",
-    "chalicelib.policy",
-    "chalicelib.store",
-    "chalicelib.workflow",
+    "chalicelib.messages.emails",
+    "chalicelib.domain.policy",
+    "chalicelib.adapters.dynamodb.cases",
+    "chalicelib.adapters.step_functions",
 )
 # What app cannot do without: Chalice and Powertools (its package loads Logger, Metrics
 # and Tracer; Tracer loads the X-Ray SDK only when a stage traces AWS calls).
 FRAMEWORK = ("boto3", "chalice", "aws_lambda_powertools")
 TRACING_AWS_CALLS = {"ESCALATOR_TRACE_AWS_CALLS": "true", "POWERTOOLS_TRACE_DISABLED": "false"}
 FUNCTIONS = {  # Lambda function (what its first call uses): modules imported after app
-    "APIHandler (a webhook: verify, normalise, queue)": ("chalicelib.webhooks", "chalicelib.inbox"),
+    "APIHandler (a webhook: verify, normalise, queue)": (
+        "chalicelib.entrypoints.webhooks",
+        "chalicelib.adapters.sqs",
+    ),
     "APIHandler (agent API, action pages, dashboard: Jinja2)": (
-        "chalicelib.api",
-        "chalicelib.pages",
+        "chalicelib.entrypoints.http",
+        "chalicelib.entrypoints.pages",
         *ESCALATOR,
         "jinja2",
     ),
     "RecordPosts (inbox consumer: batch utility, triage with VADER)": (
-        "chalicelib.intake",
+        "chalicelib.entrypoints.inbox_consumer",
         *ESCALATOR,
         "vaderSentiment.vaderSentiment",
     ),
@@ -62,14 +65,14 @@ FUNCTIONS = {  # Lambda function (what its first call uses): modules imported af
     "ReconcileTimers (scheduled)": ESCALATOR,
     "SendIncidentDigests (scheduled; its first digest: Jinja2)": (*ESCALATOR, "jinja2"),
     "PollXMentions (scheduled: tweepy)": (
-        "chalicelib.channels.x_poller",
-        "chalicelib.store",
+        "chalicelib.adapters.x_api.mentions",
+        "chalicelib.adapters.dynamodb.cases",
         "tweepy",
     ),
     "ListenOnX (scheduled: tweepy, the policy)": (
-        "chalicelib.channels.x_listener",
-        "chalicelib.policy",
-        "chalicelib.store",
+        "chalicelib.adapters.x_api.listening",
+        "chalicelib.domain.policy",
+        "chalicelib.adapters.dynamodb.cases",
         "tweepy",
     ),
 }

@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
 
 from bench.output import percentiles, section, table
-from chalicelib.cases import Case, Event
-from chalicelib.inbox import to_message
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
+from chalicelib.adapters.dynamodb.cases import AuthorContacts, CaseStore
+from chalicelib.adapters.sqs import to_message
+from chalicelib.adapters.step_functions import EscalationWorkflow
+from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import Triage, triage
 from chalicelib.service import Escalator
-from chalicelib.store import AuthorContacts, CaseStore
-from chalicelib.triage import Triage, triage
-from chalicelib.workflow import EscalationWorkflow
 from infra.replay import read_conversations, tagged
 from tests.e2e.stack import SAMPLE, customer_posts
 

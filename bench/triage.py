@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from bench.output import note, percentiles, section, table
-from chalicelib.complaints import DEFAULT_MODEL_PATH, default_model
-from chalicelib.policy import load_policy
-from chalicelib.sentiment import sentiment_scores
-from chalicelib.triage import triage
+from chalicelib.domain.complaints import DEFAULT_MODEL_PATH, default_model
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.sentiment import sentiment_scores
+from chalicelib.domain.triage import triage
 from training.complaints import DEFAULT_DATA, cross_validate, load_labelled
 
 PAPER_MACRO_F1 = 0.79  # Preoţiuc-Pietro et al. (ACL 2019), best model

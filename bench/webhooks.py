@@ -25,10 +25,10 @@ import boto3
 from moto import mock_aws
 
 from bench.output import note, percentiles, section, table
+from chalicelib.adapters.sqs import Inbox
 from chalicelib.channels import id_set
-from chalicelib.inbox import Inbox
-from chalicelib.signatures import sign_base64, sign_generic, sign_hex
-from chalicelib.webhooks import receive_generic, receive_meta, receive_x
+from chalicelib.channels.signatures import sign_base64, sign_generic, sign_hex
+from chalicelib.entrypoints.webhooks import receive_generic, receive_meta, receive_x
 from tests.payloads import GENERIC, MESSENGER, META, X_ACCOUNT, X_ACTIVITY, X_DIRECT_MESSAGE
 
 SECRET = "bench-secret"

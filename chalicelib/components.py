@@ -7,7 +7,7 @@ builds in its own body (as app's handlers do): a function loads only the parts i
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
@@ -17,18 +17,18 @@ from chalicelib.settings import Settings, base_url, parameter
 from chalicelib.telemetry import SERVICE
 
 if TYPE_CHECKING:
-    from chalicelib.actions import ActionSigner
-    from chalicelib.channels.graph import GraphApi
-    from chalicelib.channels.x_listener import BrandListener
-    from chalicelib.channels.x_lookup import XPostLookup
-    from chalicelib.channels.x_poller import MentionsPoller
-    from chalicelib.channels.x_replies import XReplier
-    from chalicelib.inbox import Inbox
-    from chalicelib.incident_store import IncidentStore
-    from chalicelib.intake import Sources
+    from chalicelib.adapters.dynamodb.incidents import IncidentStore
+    from chalicelib.adapters.dynamodb.sessions import DashboardSessions
+    from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+    from chalicelib.adapters.meta_graph import GraphApi
+    from chalicelib.adapters.signing import ActionSigner
+    from chalicelib.adapters.sqs import Inbox
+    from chalicelib.adapters.x_api.listening import BrandListener
+    from chalicelib.adapters.x_api.lookup import XPostLookup
+    from chalicelib.adapters.x_api.mentions import MentionsPoller
+    from chalicelib.adapters.x_api.replies import XReplier
+    from chalicelib.entrypoints.inbox_consumer import Sources
     from chalicelib.service import Escalator
-    from chalicelib.session_store import DashboardSessions
-    from chalicelib.unreadable_store import UnreadableEvents
 
 
 @cache
@@ -38,7 +38,7 @@ def settings() -> Settings:
 
 @cache
 def inbox() -> Inbox:
-    from chalicelib.inbox import Inbox
+    from chalicelib.adapters.sqs import Inbox
 
     return Inbox(boto3.client("sqs"), settings().inbox_queue_url)
 
@@ -46,7 +46,7 @@ def inbox() -> Inbox:
 @cache
 def unreadable_events() -> UnreadableEvents:
     """Where webhooks keep the events they could not read (built on the first one)."""
-    from chalicelib.unreadable_store import UnreadableEvents
+    from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
 
     return UnreadableEvents(boto3.client("dynamodb"), settings().table)
 
@@ -54,11 +54,10 @@ def unreadable_events() -> UnreadableEvents:
 @cache
 def mentions_poller() -> MentionsPoller | None:
     """The X mentions poller, or None (said once) when it has no credentials."""
-    from datetime import UTC, datetime
-
+    from chalicelib.adapters.dynamodb.cases import Checkpoints
+    from chalicelib.adapters.x_api.mentions import MentionsPoller
     from chalicelib.channels import id_set
-    from chalicelib.channels.x_poller import MentionsPoller
-    from chalicelib.store import Checkpoints
+    from chalicelib.domain.times import utc_now
 
     token, brands = parameter("ESCALATOR_X_BEARER_TOKEN"), parameter("ESCALATOR_X_BRAND_IDS")
     if not (token and brands):
@@ -66,14 +65,14 @@ def mentions_poller() -> MentionsPoller | None:
             "X mentions poller is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS"
         )
         return None
-    from chalicelib.channels.x_client import x_client
+    from chalicelib.adapters.x_api.client import x_client
 
     return MentionsPoller(
         client=x_client(bearer_token=token),
         checkpoints=Checkpoints(boto3.client("dynamodb"), settings().table),
         inbox=inbox(),
         brand_ids=id_set(brands),
-        clock=partial(datetime.now, UTC),  # not service's utc_now: the poller needs no service
+        clock=utc_now,
     )
 
 
@@ -81,12 +80,11 @@ def mentions_poller() -> MentionsPoller | None:
 def brand_listener() -> BrandListener | None:
     """X brand listening, or None (said once) without credentials or the policy's
     `[listening]`; raises QueryTooLong when its terms make too long a search."""
-    from datetime import UTC, datetime
-
+    from chalicelib.adapters.dynamodb.cases import Checkpoints
+    from chalicelib.adapters.x_api.listening import BrandListener
     from chalicelib.channels import id_set
-    from chalicelib.channels.x_listener import BrandListener
-    from chalicelib.policy import load_policy
-    from chalicelib.store import Checkpoints
+    from chalicelib.domain.policy import load_policy
+    from chalicelib.domain.times import utc_now
 
     token, brands = (
         parameter("ESCALATOR_X_BEARER_TOKEN"),
@@ -99,7 +97,7 @@ def brand_listener() -> BrandListener | None:
             "and [listening] in the policy"
         )
         return None
-    from chalicelib.channels.x_client import x_client
+    from chalicelib.adapters.x_api.client import x_client
 
     return BrandListener(
         client=x_client(bearer_token=token),
@@ -107,7 +105,7 @@ def brand_listener() -> BrandListener | None:
         inbox=inbox(),
         brand_ids=brands,
         listening=listening,
-        clock=partial(datetime.now, UTC),
+        clock=utc_now,
     )
 
 
@@ -115,11 +113,11 @@ def brand_listener() -> BrandListener | None:
 def escalator() -> Escalator:
     from datetime import timedelta
 
-    from chalicelib.emails import Mailer
-    from chalicelib.policy import load_policy
+    from chalicelib.adapters.dynamodb.cases import AuthorContacts, CaseStore
+    from chalicelib.adapters.ses import Mailer
+    from chalicelib.adapters.step_functions import EscalationWorkflow
+    from chalicelib.domain.policy import load_policy
     from chalicelib.service import Escalator
-    from chalicelib.store import AuthorContacts, CaseStore
-    from chalicelib.workflow import EscalationWorkflow
 
     config = settings()
     dynamodb = boto3.client("dynamodb")
@@ -142,7 +140,7 @@ def escalator() -> Escalator:
 @cache
 def intake_sources() -> Sources:
     """What the inbox consumer reads besides the queue, each client built on first use."""
-    from chalicelib.intake import Sources
+    from chalicelib.entrypoints.inbox_consumer import Sources
 
     return Sources(x_post_lookup, graph_api, unreadable_events)
 
@@ -151,9 +149,9 @@ def intake_sources() -> Sources:
 def x_post_lookup() -> XPostLookup | None:
     """Completes X posts delivered without their author (a filtered-stream post with
     X's default fields), when the poller's bearer token is set."""
+    from chalicelib.adapters.x_api.client import x_client
+    from chalicelib.adapters.x_api.lookup import XPostLookup
     from chalicelib.channels import id_set
-    from chalicelib.channels.x_client import x_client
-    from chalicelib.channels.x_lookup import XPostLookup
 
     token = parameter("ESCALATOR_X_BEARER_TOKEN")
     if not token:
@@ -169,7 +167,7 @@ def graph_api() -> GraphApi | None:
 
     import requests
 
-    from chalicelib.channels.graph import DEFAULT_GRAPH_URL, GraphApi
+    from chalicelib.adapters.meta_graph import DEFAULT_GRAPH_URL, GraphApi
 
     token = parameter("ESCALATOR_META_PAGE_TOKEN")
     if not token:
@@ -180,7 +178,7 @@ def graph_api() -> GraphApi | None:
 
 def action_signer() -> ActionSigner | None:
     """Signs and checks email action links, when a key is set."""
-    from chalicelib.actions import ActionSigner
+    from chalicelib.adapters.signing import ActionSigner
 
     key = parameter("ESCALATOR_ACTION_KEY")
     return ActionSigner(key) if key else None
@@ -195,14 +193,14 @@ def dashboard_sessions() -> DashboardSessions | None:
 
 @cache
 def _sessions_keyed_with(key: str) -> DashboardSessions:
-    from chalicelib.session_store import DashboardSessions
+    from chalicelib.adapters.dynamodb.sessions import DashboardSessions
 
     return DashboardSessions(boto3.client("dynamodb"), settings().table, key)
 
 
 @cache
 def incidents() -> IncidentStore:
-    from chalicelib.incident_store import IncidentStore
+    from chalicelib.adapters.dynamodb.incidents import IncidentStore
 
     return IncidentStore(boto3.client("dynamodb"), settings().table)
 
@@ -210,7 +208,7 @@ def incidents() -> IncidentStore:
 @cache
 def x_replier() -> XReplier | None:
     """Replies as the brand's X account, when its user tokens are configured."""
-    from chalicelib.channels.x_replies import XReplier
+    from chalicelib.adapters.x_api.replies import XReplier
 
     names = (
         "ESCALATOR_X_API_KEY",
@@ -221,7 +219,7 @@ def x_replier() -> XReplier | None:
     key, secret, token, token_secret = (parameter(name) for name in names)
     if not (key and secret and token and token_secret):
         return None
-    from chalicelib.channels.x_client import x_client
+    from chalicelib.adapters.x_api.client import x_client
 
     return XReplier(
         x_client(

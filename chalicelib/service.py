@@ -10,42 +10,38 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
-from chalicelib.actions import Action, ActionSigner, ActionToken
-from chalicelib.cases import (
-    Case,
+from chalicelib.adapters.dynamodb.cases import DEDUPE_RETENTION, AuthorContacts, CaseStore
+from chalicelib.adapters.dynamodb.incidents import IncidentStore
+from chalicelib.adapters.ses import Mailer
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.adapters.step_functions import EscalationWorkflow
+from chalicelib.adapters.x_api.replies import XReplier
+from chalicelib.domain.actions import Action, ActionToken
+from chalicelib.domain.cases import Case, Event, Notice, Status, whole_seconds_until
+from chalicelib.domain.errors import (
     CaseConflict,
     CaseNotFound,
     ConcurrentChange,
-    Event,
-    Notice,
-    Status,
-    UnknownTeam,
-    whole_seconds_until,
-)
-from chalicelib.channels.x_replies import ReplyFailed, XReplier
-from chalicelib.emails import EmailRejected, Mailer, escalation_emails, incident_email
-from chalicelib.figures import first_response_seconds
-from chalicelib.incident_store import IncidentStore
-from chalicelib.incidents import Incident, IncidentStatus, storm_terms
-from chalicelib.policy import Policy, format_duration
-from chalicelib.posts import Post, PostNote
-from chalicelib.store import (
-    DEDUPE_RETENTION,
-    AuthorContacts,
-    CaseStore,
     DuplicatePost,
+    EmailRejected,
     LinkUsed,
+    ReplyFailed,
     ThreadTaken,
-    iso,
+    UnknownTeam,
 )
-from chalicelib.triage import triage
-from chalicelib.workflow import EscalationWorkflow
+from chalicelib.domain.figures import first_response_seconds
+from chalicelib.domain.incidents import Incident, IncidentStatus, storm_terms
+from chalicelib.domain.policy import Policy, format_duration
+from chalicelib.domain.posts import Post, PostNote
+from chalicelib.domain.times import iso, utc_now
+from chalicelib.domain.triage import triage
+from chalicelib.messages.emails import escalation_emails, incident_email
 
 logger = Logger(service=telemetry.SERVICE, child=True)
 MAX_ATTEMPTS = 5
@@ -57,10 +53,6 @@ REPEAT_CONTACT = timedelta(days=1)  # policy time between an author's posts
 SNOOZE_SECONDS = 30 * 60  # policy time a snooze adds
 START_GRACE = timedelta(minutes=2)  # wall time a new case's timer may take to start
 Change = tuple[Case, list[Event]]  # a case as it should become, and the events saying why
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _person(case: Case) -> str:
@@ -289,6 +281,7 @@ class Escalator:
             post.addressed_to_us and self._repeat_contact(post, now),  # overheard: no contact
             self.policy.taxonomy,
         )
+        telemetry.topics_timed_out(verdict.timed_out_topics)
         if not post.addressed_to_us and verdict.intent not in OVERHEARD_INTENTS:
             logger.info(
                 "overheard post left alone",

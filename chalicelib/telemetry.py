@@ -8,6 +8,7 @@ POWERTOOLS_METRICS_DISABLED silences them all (the local stack does)."""
 
 from __future__ import annotations
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
@@ -15,6 +16,8 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 
 NAMESPACE = "Escalator"  # infra/template.yaml's alarms read these two
 SERVICE = "escalator"  # the metrics' service dimension, and the loggers' name
+
+logger = Logger(service=SERVICE, child=True)
 
 
 def case_opened(channel: str, intent: str) -> None:
@@ -76,10 +79,18 @@ def event_unreadable(source: str, reason: str) -> None:
     _emit("UnreadableEvents", MetricUnit.Count, 1, source=source, reason=reason)
 
 
-def topic_timed_out(topic: str) -> None:
-    """A topic's pattern ran out of time on a post (chalicelib.topics.TIME_LIMIT): the post
-    was triaged as not about that topic."""
-    _emit("TopicTimeouts", MetricUnit.Count, 1, topic=topic)
+def topics_timed_out(topics: tuple[str, ...]) -> None:
+    """Topics' patterns ran out of time on a post (chalicelib.domain.topics.TIME_LIMIT):
+    the post was triaged as not about them. Logged with each topic's name, never the
+    post's text, and counted per topic."""
+    from chalicelib.domain.topics import TIME_LIMIT  # only now: the webhooks load no regex
+
+    for topic in topics:
+        logger.warning(
+            "a topic's pattern ran out of time on a post: taken as not about it",
+            extra={"topic": topic, "time_limit": TIME_LIMIT},
+        )
+        _emit("TopicTimeouts", MetricUnit.Count, 1, topic=topic)
 
 
 def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:

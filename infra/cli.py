@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from chalicelib.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
-from chalicelib.posts import CHANNEL_NAME
+from chalicelib.domain.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from chalicelib.domain.posts import CHANNEL_NAME
 
 CHANNELS = [
     ("generic", "{base}/webhooks/generic", []),
@@ -193,7 +193,7 @@ def _wait_for_timers(stack, poll_seconds: float = 0.5) -> None:
 
 def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
     from chalicelib import components
-    from chalicelib.cases import Status
+    from chalicelib.domain.cases import Status
 
     store = components.escalator().store
     counts = {status: len(store.list(status, 1000)) for status in Status}
@@ -224,8 +224,8 @@ def policy_check(path: Path) -> None:
     """Validate a policy file: exit 0, or print every problem and exit 1. The listening
     query is measured with the brand ids in ESCALATOR_X_BRAND_IDS, if set; each topic
     pattern is timed on posts made to slow it down."""
+    from chalicelib.adapters.x_api.listening import QueryTooLong, listening_query
     from chalicelib.channels import id_set
-    from chalicelib.channels.x_listener import QueryTooLong, listening_query
 
     rules = _fail_on_policy_errors(path)
     problems = rules.slow_patterns()
@@ -291,7 +291,7 @@ def replay(file: Path, url: str, as_json: bool, token: str, secret: str, settle:
 )
 def triage(policy_path: Path) -> None:
     """One post text per line on stdin; one JSON object per line on stdout."""
-    from chalicelib.triage import triage as classify
+    from chalicelib.domain.triage import triage as classify
 
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # stdout is the verdicts' alone
     taxonomy = _fail_on_policy_errors(policy_path).taxonomy
@@ -432,8 +432,8 @@ def report(
 
     import boto3
 
-    from chalicelib.policy import parse_duration
-    from chalicelib.store import CaseStore
+    from chalicelib.adapters.dynamodb.cases import CaseStore
+    from chalicelib.domain.policy import parse_duration
     from infra import report as reports
     from infra.package import stack_name
 
@@ -585,7 +585,7 @@ def unreadable(stage: str, table_name: str | None, delete_ids: tuple[str, ...], 
     one JSON object per line, with its id, source, kind, problems and the event itself."""
     import boto3
 
-    from chalicelib.unreadable_store import UnreadableEvents
+    from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
     from infra.package import stack_name
 
     if table_name is None:
@@ -623,7 +623,7 @@ def _author(value: str) -> tuple[str, str]:
 def _personal_data(stage: str, table_name: str | None):
     import boto3
 
-    from chalicelib.personal_data import PersonalData
+    from chalicelib.adapters.dynamodb.personal_data import PersonalData
     from infra.package import stack_name
 
     if table_name is None:
@@ -640,7 +640,7 @@ def export(author: str, stage: str, table_name: str | None) -> None:
     """Everything the table holds about one person (a data-protection request), as
     JSON: their cases with their trails, their words in other cases' trails, their
     thread and repeat-contact records, and unreadable events that name them."""
-    from chalicelib.api import case_json
+    from chalicelib.entrypoints.http import case_json
 
     channel, author_id = _author(author)
     found = _personal_data(stage, table_name).find(channel, author_id)

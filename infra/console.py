@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from chalicelib.cases import Case, CaseNotFound
-from chalicelib.emails import channel_name, excerpt
+from chalicelib.domain.cases import Case
+from chalicelib.domain.errors import CaseNotFound
+from chalicelib.messages.emails import channel_name, excerpt
 
 STYLES = {
     "opened": {"fg": "cyan"},

@@ -19,9 +19,9 @@ from typing import Any
 
 import requests
 
-from chalicelib.cases import case_id_for
-from chalicelib.policy import parse_duration
-from chalicelib.signatures import sign_generic
+from chalicelib.channels.signatures import sign_generic
+from chalicelib.domain.cases import case_id_for
+from chalicelib.domain.policy import parse_duration
 
 FEED_PATH = Path(__file__).with_name("demo_feed.jsonl")
 AGENT = "demo-agent"

@@ -144,7 +144,7 @@ class Deployer:
                 )["Attributes"]
                 report[name] = int(attributes["ApproximateNumberOfMessages"])
         if table := outputs.get("CasesTableName"):
-            from chalicelib.unreadable_store import UnreadableEvents
+            from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
 
             report["unreadable"] = UnreadableEvents(dynamodb, table).count()
         return report

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chalicelib.posts import InvalidPost, parse_post
-from chalicelib.signatures import sign_generic
+from chalicelib.channels.signatures import sign_generic
+from chalicelib.domain.posts import InvalidPost, parse_post
 
 TWCS_COLUMNS = [
     "tweet_id",

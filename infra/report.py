@@ -13,10 +13,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from chalicelib.cases import Case, Status
-from chalicelib.figures import Figures, grouped, summarize
-from chalicelib.policy import format_duration
-from chalicelib.store import CaseStore
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.domain.cases import Case, Status
+from chalicelib.domain.figures import Figures, grouped, summarize
+from chalicelib.domain.policy import format_duration
 
 REPORTED = (Status.OPEN, Status.RESPONDED, Status.RESOLVED)  # praise and spam are not
 MAX_CASES = 100_000  # per status: a report holds them all in memory

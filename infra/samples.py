@@ -11,12 +11,12 @@ from email.message import EmailMessage
 from itertools import count
 from pathlib import Path
 
-from chalicelib.actions import ActionSigner
-from chalicelib.cases import Case, Event
-from chalicelib.emails import escalation_emails
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
+from chalicelib.messages.emails import escalation_emails
 
 OPENED = datetime(2026, 11, 23, 8, 12, tzinfo=UTC)
 SENT = OPENED + timedelta(hours=2, minutes=3)

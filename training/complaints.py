@@ -7,7 +7,7 @@ The model is a small stack, fitted with scikit-learn offline:
   is learnt about the particular brands in the data;
 - a gradient-boosted tree ensemble that weighs their probabilities together with VADER's
   sentiment scores, a few shape features and whether the post is addressed to a brand
-  (see `chalicelib.complaints`). In the data set that is what the `domain` column says
+  (see `chalicelib.domain.complaints`). In the data set that is what the `domain` column says
   (random tweets and replies are not); in Escalator it is always so.
 
 The base models' probabilities for the ensemble's training come from an inner 5-fold
@@ -31,13 +31,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from chalicelib.complaints import (
+from chalicelib.domain.complaints import (
     DEFAULT_MODEL_PATH,
     ComplaintModel,
     normalise_words,
     shape_features,
 )
-from chalicelib.sentiment import sentiment_scores
+from chalicelib.domain.sentiment import sentiment_scores
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "complaints-data.csv"
 SEED = 0

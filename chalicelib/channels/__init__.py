@@ -1,5 +1,5 @@
 """Channel adapters: each verifies its platform's webhook and turns the payload into
-normalised posts (chalicelib.posts.Post), marking the brand's own posts as such.
+normalised posts (chalicelib.domain.posts.Post), marking the brand's own posts as such.
 
 A signed delivery is never refused for what it carries: each event in it is read on its
 own (`Delivery.read`), so one that cannot be read is kept whole for an engineer
@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from chalicelib.posts import (
+from chalicelib.domain.posts import (
     MAX_TEXT,
     InvalidPost,
     Post,

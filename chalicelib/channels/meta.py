@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import AliasChoices, Field
 
 from chalicelib.channels import Delivery, Moment, PlatformModel, PlatformText
-from chalicelib.posts import UNKNOWN_AUTHOR, Author, Post, PostNote, PostReference
+from chalicelib.domain.posts import UNKNOWN_AUTHOR, Author, Post, PostNote, PostReference
 
 if TYPE_CHECKING:
-    from chalicelib.channels.graph import GraphApi
+    from chalicelib.adapters.meta_graph import GraphApi
 
 CHANNELS = {"page": "facebook", "instagram": "instagram"}
 POST_ITEMS = {"post", "status", "photo", "video", "share"}  # a visitor's post on the Page
@@ -473,7 +473,7 @@ def _instagram_mention(reference: PostReference, graph: GraphApi) -> Post:
 
 
 def _field(answer: dict[str, Any], name: str) -> Any:
-    from chalicelib.channels.graph import GraphError
+    from chalicelib.adapters.meta_graph import GraphError
 
     if name not in answer:
         raise GraphError(f"the Graph API's answer has no {name}", retry=False)

@@ -15,7 +15,7 @@ on its own (`Delivery.read`), as the README's table says ("X").
 - Filtered stream (listening): `{"data": <v2 post>, "includes"?, "matching_rules"}`:
   found by a rule unless it mentions or replies to a brand account. Delivered with X's
   default fields it has no `author_id`: it is kept, its author unknown, and the
-  consumer looks the post up when a bearer token is set (chalicelib.channels.x_lookup).
+  consumer looks the post up when a bearer token is set (chalicelib.adapters.x_api.lookup).
 
 A post or DM whose author is the subscribed account (or a configured brand id) is the
 brand answering, not a new case. X's `lang` becomes the post's language when it is one:
@@ -32,7 +32,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from chalicelib.channels import Delivery, Moment, PlatformModel, PlatformText
-from chalicelib.posts import UNKNOWN_AUTHOR, Author, LanguageCode, Post, PostNote
+from chalicelib.domain.posts import UNKNOWN_AUTHOR, Author, LanguageCode, Post, PostNote
 
 CHANNEL = "x"
 NOT_LANGUAGES = {"und", "zxx", "art"}  # undetermined, no linguistic content, artificial

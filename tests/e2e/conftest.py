@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.policy import DEFAULT_POLICY_PATH
+from chalicelib.domain.policy import DEFAULT_POLICY_PATH
 from infra.local import LocalStack
 from tests.e2e.stack import (
     API_TOKEN,

@@ -251,7 +251,7 @@ def run(dist: Path, code: str) -> dict[str, Any]:
 
         from moto.ses.models import ses_backends
 
-        from chalicelib.signatures import sign_generic
+        from chalicelib.channels.signatures import sign_generic
 
         post = json.dumps({**GENERIC, "id": "deployed-1", "text": COMPLAINT})
         headers = {

@@ -24,11 +24,11 @@ from typing import Any
 
 import requests
 
-from chalicelib.cases import case_id_for
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
+from chalicelib.channels.signatures import sign_base64, sign_generic, sign_hex
+from chalicelib.domain.cases import case_id_for
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
 from chalicelib.settings import DEFAULT_POLICY_PATH
-from chalicelib.signatures import sign_base64, sign_generic, sign_hex
 from infra.local import ACCOUNT, PROJECT_ROOT, REGION, LocalStack
 from infra.replay import Conversation
 

@@ -50,8 +50,8 @@ from typing import Any
 
 import requests
 
-from chalicelib.cases import case_id_for
-from chalicelib.signatures import sign_base64, sign_generic, sign_hex
+from chalicelib.channels.signatures import sign_base64, sign_generic, sign_hex
+from chalicelib.domain.cases import case_id_for
 from infra.local import LocalStack
 from infra.replay import read_conversations
 from tests.e2e.stack import (

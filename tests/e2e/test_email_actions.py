@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import components
-from chalicelib.actions import ACTION_LABELS, Action, ActionSigner
-from chalicelib.store import LinkUsed
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.domain.actions import ACTION_LABELS, Action
+from chalicelib.domain.errors import LinkUsed
 from tests.e2e.stack import (
     TIME_SCALE,
     case_of,

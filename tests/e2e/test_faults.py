@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from app import reconcile_timers, record_posts
 from chalicelib import components
-from chalicelib.inbox import to_message
-from chalicelib.posts import Post
+from chalicelib.adapters.sqs import to_message
+from chalicelib.domain.posts import Post
 from infra.local import STACK_NAME, LambdaContext, scheduled_event, sqs_record
 from tests.e2e.faults import (
     dynamodb_conflict,

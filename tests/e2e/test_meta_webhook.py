@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.cases import case_id_for
-from chalicelib.unreadable_store import UnreadableEvents
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+from chalicelib.domain.cases import case_id_for
 from infra.cli import main
 from tests.e2e.stack import (
     GRAPH_VERSION,

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import components
-from chalicelib.actions import Action
-from chalicelib.cases import Case, Event
-from chalicelib.emails import EmailRejected, Mailer
-from chalicelib.inbox import to_message
-from chalicelib.intake import record_batch
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.adapters.ses import Mailer
+from chalicelib.adapters.sqs import to_message
+from chalicelib.domain.actions import Action
+from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.errors import EmailRejected
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
+from chalicelib.entrypoints.inbox_consumer import record_batch
 from infra.local import sqs_record
 from tests.e2e.stack import make_post, sent_emails
 
@@ -235,7 +236,7 @@ def test_a_bad_queue_record_fails_alone(stack):
     response = record_batch(event, components.escalator(), components.intake_sources())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
-    from chalicelib.cases import case_id_for
+    from chalicelib.domain.cases import case_id_for
 
     case = components.escalator().store.get(case_id_for("x", good["id"]))
     assert case.status == "open"

@@ -115,7 +115,7 @@ def test_no_log_line_holds_a_posts_text_when_it_cannot_be_read(api, info_logs):
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     from chalicelib import components
-    from chalicelib.intake import record_batch
+    from chalicelib.entrypoints.inbox_consumer import record_batch
     from infra.local import sqs_record
     from tests.e2e.stack import PAGE_ID
     from tests.platform_payloads import messenger

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
 from chalicelib.channels import Delivery, meta, x
-from chalicelib.triage import triage
-from chalicelib.unreadable_store import UnreadableEvents
+from chalicelib.domain.triage import triage
 from tests.e2e.stack import GRAPH_VERSION, Api, make_post, table_items, wait_for
 from tests.platform_payloads import deliveries, expected_effect, load, redated
 from tests.standins import Answer, StandIn

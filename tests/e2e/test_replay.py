@@ -10,7 +10,7 @@ from datetime import datetime
 
 from click.testing import CliRunner
 
-from chalicelib.policy import load_policy
+from chalicelib.domain.policy import load_policy
 from infra.cli import main
 from tests.e2e.stack import API_TOKEN, GENERIC_SECRET, SAMPLE, TIME_SCALE
 

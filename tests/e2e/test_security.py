@@ -30,14 +30,15 @@ from typing import Any
 
 import pytest
 
-from chalicelib.actions import Action, ActionSigner
-from chalicelib.api import MAX_BODY_BYTES
-from chalicelib.cases import case_id_for
-from chalicelib.pages import MAX_FORM_BYTES, SESSION_COOKIE
-from chalicelib.session_store import DashboardSessions
-from chalicelib.signatures import GENERIC_FORM, sign_base64, sign_generic, sign_hex
-from chalicelib.unreadable_store import UnreadableEvents
-from chalicelib.webhooks import MAX_DELIVERY_BYTES
+from chalicelib.adapters.dynamodb.sessions import DashboardSessions
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.channels.signatures import GENERIC_FORM, sign_base64, sign_generic, sign_hex
+from chalicelib.domain.actions import Action
+from chalicelib.domain.cases import case_id_for
+from chalicelib.entrypoints.http import MAX_BODY_BYTES
+from chalicelib.entrypoints.pages import MAX_FORM_BYTES, SESSION_COOKIE
+from chalicelib.entrypoints.webhooks import MAX_DELIVERY_BYTES
 from tests.e2e.stack import (
     API_TOKEN,
     GENERIC_SECRET,

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from chalicelib.calendars import BusinessCalendar, QuietHours
+from chalicelib.domain.calendars import BusinessCalendar, QuietHours
 from tests.e2e.stack import (
     QUIET_SINCE,
     TIME_SCALE,

@@ -27,9 +27,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chalicelib import components
-from chalicelib.cases import case_id_for
-from chalicelib.signatures import sign_base64, sign_generic
-from chalicelib.unreadable_store import UnreadableEvents
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+from chalicelib.channels.signatures import sign_base64, sign_generic
+from chalicelib.domain.cases import case_id_for
 from tests.e2e.stack import (
     GENERIC_SECRET,
     TIME_SCALE,
@@ -311,7 +311,7 @@ def test_a_control_character_post_makes_a_clean_email(api):
 
 def test_a_link_stops_acting_once_its_recipient_is_off_the_case(api):
     """A resolve link used to work for 72 hours after the case moved to another team."""
-    from chalicelib.actions import Action
+    from chalicelib.domain.actions import Action
     from tests.e2e.test_email_actions import emailed_case
 
     case_id, found = emailed_case(api)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.api import MAX_BODY_BYTES
-from chalicelib.cases import case_id_for
+from chalicelib.domain.cases import case_id_for
+from chalicelib.entrypoints.http import MAX_BODY_BYTES
 from tests.e2e.stack import GENERIC_SECRET, case_of, make_post, table_items
 
 COMPLAINT = "@brand the app keeps crashing when I try to pay my bill. Useless."
@@ -56,7 +56,7 @@ def test_a_bad_signature_gets_401_and_writes_nothing(api, stack, signature):
 
 def test_a_body_changed_after_signing_gets_401(api, stack):
     post = make_post(COMPLAINT)
-    from chalicelib.signatures import sign_generic
+    from chalicelib.channels.signatures import sign_generic
     from tests.e2e.stack import GENERIC_SECRET
 
     signature = sign_generic(GENERIC_SECRET, json.dumps(post).encode())

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+from chalicelib.adapters.sqs import Inbox
 from chalicelib.channels import id_set
-from chalicelib.inbox import Inbox
-from chalicelib.signatures import sign_base64, sign_generic, sign_hex
-from chalicelib.unreadable_store import UnreadableEvents
-from chalicelib.webhooks import receive_generic, receive_meta, receive_x
+from chalicelib.channels.signatures import sign_base64, sign_generic, sign_hex
+from chalicelib.entrypoints.webhooks import receive_generic, receive_meta, receive_x
 from tests.payloads import (
     GENERIC,
     INSTAGRAM,

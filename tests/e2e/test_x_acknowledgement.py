@@ -13,10 +13,10 @@ import responses
 import tweepy
 
 from chalicelib import components
-from chalicelib.actions import Action
-from chalicelib.channels.x_replies import XReplier
-from chalicelib.policy import Policy
-from chalicelib.posts import Author, Post
+from chalicelib.adapters.x_api.replies import XReplier
+from chalicelib.domain.actions import Action
+from chalicelib.domain.policy import Policy
+from chalicelib.domain.posts import Author, Post
 
 TWEETS = "https://api.twitter.com/2/tweets"
 TEMPLATE = "Sorry to hear that, {handle}. We're on it: send us a DM so we can check your account."

@@ -14,14 +14,14 @@ import responses
 import tweepy
 
 from chalicelib import components
-from chalicelib.actions import Action
-from chalicelib.cases import case_id_for
+from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.sqs import Inbox
+from chalicelib.adapters.x_api.listening import CHECKPOINT, BrandListener
 from chalicelib.channels import as_json
-from chalicelib.channels.x_listener import CHECKPOINT, BrandListener
-from chalicelib.inbox import Inbox
-from chalicelib.policy import Listening
-from chalicelib.posts import Post
-from chalicelib.store import Checkpoints
+from chalicelib.domain.actions import Action
+from chalicelib.domain.cases import case_id_for
+from chalicelib.domain.policy import Listening
+from chalicelib.domain.posts import Post
 from tests.e2e.stack import X_BRAND_ID, queued_posts
 
 BRAND = X_BRAND_ID

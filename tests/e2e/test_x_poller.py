@@ -13,12 +13,12 @@ import responses
 import tweepy
 
 from chalicelib import components
-from chalicelib.actions import Action
+from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.sqs import Inbox
+from chalicelib.adapters.x_api.mentions import MentionsPoller
 from chalicelib.channels import as_json
-from chalicelib.channels.x_poller import MentionsPoller
-from chalicelib.inbox import Inbox
-from chalicelib.posts import Post
-from chalicelib.store import Checkpoints
+from chalicelib.domain.actions import Action
+from chalicelib.domain.posts import Post
 from tests.e2e.stack import queued_posts
 
 BRAND = "900001"
@@ -167,7 +167,7 @@ def test_polled_mentions_already_seen_by_webhook_make_no_second_case(api, stack,
     for post in queued():
         service.receive(post)
         service.receive(post)  # the same mention from a webhook delivery
-    from chalicelib.cases import case_id_for
+    from chalicelib.domain.cases import case_id_for
 
     case_id = case_id_for("x", tweet["id"])
     _, events = service.store.history(case_id)

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from chalicelib.cases import case_id_for
-from chalicelib.unreadable_store import UnreadableEvents
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
+from chalicelib.domain.cases import case_id_for
 from tests.e2e.stack import X_BRAND_ID, X_SECRET, executions, table_items, wait_for
 from tests.platform_payloads import (
     account_activity,

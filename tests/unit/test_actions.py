@@ -2,7 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.actions import Action, ActionSigner, ExpiredToken, InvalidToken
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.domain.actions import Action
+from chalicelib.domain.errors import ExpiredToken, InvalidToken
 
 SIGNED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

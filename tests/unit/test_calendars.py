@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.calendars import BusinessCalendar, parse_interval
+from chalicelib.domain.calendars import BusinessCalendar, parse_interval
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 

@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.calendars import BusinessCalendar, QuietHours
-from chalicelib.cases import Case, CaseConflict, Status, case_id_for
-from chalicelib.policy import EscalationPolicy, RepeatSpec, load_policy
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.domain.calendars import BusinessCalendar, QuietHours
+from chalicelib.domain.cases import Case, Status, case_id_for
+from chalicelib.domain.errors import CaseConflict
+from chalicelib.domain.policy import EscalationPolicy, RepeatSpec, load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
 
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = load_policy()

@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.policy import DEFAULT_POLICY_PATH
+from chalicelib.domain.policy import DEFAULT_POLICY_PATH
 from infra.cli import main
 
 SHIPPED_BILLING_PATTERNS = "patterns = ['refund(?:s|ed|ing)?', 'charg(?:e|es|ed|ing)', "
@@ -103,7 +103,7 @@ def test_policy_check_refuses_a_topic_pattern_too_slow_on_a_post_made_against_it
 
 def test_triage_writes_only_verdicts_when_a_topic_runs_out_of_time(tmp_path, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # restored after the test
-    monkeypatch.setattr("chalicelib.topics.TIME_LIMIT", 0.001)
+    monkeypatch.setattr("chalicelib.domain.topics.TIME_LIMIT", 0.001)
     path = with_billing_pattern(tmp_path, r"\w*\s*\w*\s*\w*\s*refund")  # loads; check refuses
     post = "a " * 900 + "refunda"
     result = CliRunner().invoke(main, ["triage", "--policy", str(path)], input=post + "\n")

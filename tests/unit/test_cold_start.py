@@ -114,15 +114,19 @@ assert response.status_code == 202, response.body
 stub.assert_no_pending_responses()
 """
     )
-    assert {"pydantic", "chalicelib.webhooks", "chalicelib.posts"} <= modules  # it ran
+    assert {
+        "pydantic",
+        "chalicelib.entrypoints.webhooks",
+        "chalicelib.domain.posts",
+    } <= modules  # it ran
     assert not modules & {
         "chalicelib.service",
-        "chalicelib.triage",
-        "chalicelib.policy",
-        "chalicelib.emails",
-        "chalicelib.rendering",
-        "chalicelib.intake",
-        "chalicelib.topics",
+        "chalicelib.domain.triage",
+        "chalicelib.domain.policy",
+        "chalicelib.messages.emails",
+        "chalicelib.messages.rendering",
+        "chalicelib.entrypoints.inbox_consumer",
+        "chalicelib.domain.topics",
         "jinja2",
         "vaderSentiment",
         "tweepy",
@@ -133,12 +137,12 @@ stub.assert_no_pending_responses()
 
 def test_the_escalate_steps_service_loads_no_channel_models_or_batch_utility():
     modules = loaded_after("import app\napp.components.escalator()")
-    assert {"chalicelib.service", "chalicelib.policy"} <= modules  # it was built
+    assert {"chalicelib.service", "chalicelib.domain.policy"} <= modules  # it was built
     assert not modules & {
         "chalicelib.channels.x",
         "chalicelib.channels.meta",
-        "chalicelib.webhooks",
-        "chalicelib.intake",
+        "chalicelib.entrypoints.webhooks",
+        "chalicelib.entrypoints.inbox_consumer",
         "tweepy",
         "jinja2",  # until its first email
         "aws_lambda_powertools.utilities.batch",

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from chalicelib.complaints import DEFAULT_MODEL_PATH, ComplaintModel, default_model
-from chalicelib.sentiment import sentiment_scores
+from chalicelib.domain.complaints import DEFAULT_MODEL_PATH, ComplaintModel, default_model
+from chalicelib.domain.sentiment import sentiment_scores
 from training.complaints import DEFAULT_DATA, check_export, fit, fit_with_reference, load_labelled
 
 

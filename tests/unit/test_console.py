@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.cases import Case
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.domain.cases import Case
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
 from infra.console import EventPrinter
 
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -1,10 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.cases import Case
-from chalicelib.dashboard import Dashboard
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.domain.cases import Case
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
+from chalicelib.use_cases.dashboard import Dashboard
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ import yaml
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
 from chalicelib.channels import Unreadable
-from chalicelib.unreadable_store import UnreadableEvents
 from infra.deploy import CAPABILITIES, STACK_TYPE, Deployer, DeployError, channel_urls
 from tests.tables import create_cases_table
 

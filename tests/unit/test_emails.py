@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.actions import Action, ActionSigner
-from chalicelib.cases import Case, Event, Tier
-from chalicelib.emails import escalation_emails, timeline
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
-from chalicelib.triage import triage
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.domain.actions import Action
+from chalicelib.domain.cases import Case, Event, Tier
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
+from chalicelib.messages.emails import escalation_emails, timeline
 
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script> my refund never came & I am furious'

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from chalicelib.incidents import INCIDENT_ID, Incident, IncidentStatus, storm_terms
+from chalicelib.domain.incidents import INCIDENT_ID, Incident, IncidentStatus, storm_terms
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

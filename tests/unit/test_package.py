@@ -40,8 +40,9 @@ FUNCTIONS = {  # each function's role, and the managed grants it needs
         {"ListByStatus", "DecryptSecrets", "SendEmail"},
     ),
 }
-# The partition keys each function may touch (chalicelib/store.py's table of them), and
-# the SSM parameters it may read: what its code reads (chalicelib.settings.parameter).
+# The partition keys each function may touch (the table of them in
+# chalicelib/adapters/dynamodb/cases.py), and the SSM parameters it may read: what its
+# code reads (chalicelib.settings.parameter).
 ITEMS = {
     "APIHandler": {"CASE#*", "POST#*", "INCIDENT#*", "STORM#*", "SESSION#*", "UNREADABLE"},
     "RecordPosts": {

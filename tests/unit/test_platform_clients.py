@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from chalicelib.channels.graph import GraphApi, GraphError
-from chalicelib.channels.x_client import x_client
+from chalicelib.adapters.meta_graph import GraphApi, GraphError
+from chalicelib.adapters.x_api.client import x_client
 from tests.platform_payloads import load
 from tests.standins import Answer, StandIn
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.policy import (
+from chalicelib.domain.policy import (
     DEFAULT_POLICY_PATH,
     PolicyError,
     format_duration,

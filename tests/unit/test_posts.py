@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.posts import InvalidPost, Post, clean_line, clean_text, parse_post
+from chalicelib.domain.posts import InvalidPost, Post, clean_line, clean_text, parse_post
 
 VALID = (
     b'{"id": "1", "channel": "x", "text": "hi", "created_at": "2026-11-23T09:00:00+01:00",'

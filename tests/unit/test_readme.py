@@ -4,8 +4,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chalicelib.policy import load_policy
-from chalicelib.triage import triage
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.triage import triage
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from chalicelib.cases import Case, Event
-from chalicelib.policy import load_policy
-from chalicelib.posts import Post
-from chalicelib.store import CaseStore
-from chalicelib.triage import triage
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
 from infra import report as reports
 from infra.cli import main
 from tests.tables import create_cases_table

@@ -10,12 +10,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.cases import Case, Event, Notice, Status
-from chalicelib.policy import PolicyError, load_policy
-from chalicelib.posts import Post
+from chalicelib.adapters.dynamodb.cases import CaseStore, deserialize
+from chalicelib.domain.cases import Case, Event, Notice, Status
+from chalicelib.domain.policy import PolicyError, load_policy
+from chalicelib.domain.posts import Post
+from chalicelib.domain.triage import triage
 from chalicelib.settings import DEFAULT_POLICY_PATH
-from chalicelib.store import CaseStore, deserialize
-from chalicelib.triage import triage
 from tests.tables import create_cases_table
 
 NOW = datetime.now(UTC).replace(microsecond=0)

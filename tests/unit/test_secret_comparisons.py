@@ -17,12 +17,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.actions import Action, ActionSigner, ExpiredToken, InvalidToken
-from chalicelib.api import bearer_token_error
-from chalicelib.pages import SESSION_COOKIE, sign_in, sign_out, visitor
-from chalicelib.session_store import DashboardSessions
-from chalicelib.signatures import sign_base64, sign_hex, verify_base64, verify_hex
-from chalicelib.webhooks import meta_verify
+from chalicelib.adapters.dynamodb.sessions import DashboardSessions
+from chalicelib.adapters.signing import ActionSigner
+from chalicelib.channels.signatures import sign_base64, sign_hex, verify_base64, verify_hex
+from chalicelib.domain.actions import Action
+from chalicelib.domain.errors import ExpiredToken, InvalidToken
+from chalicelib.entrypoints.http import bearer_token_error
+from chalicelib.entrypoints.pages import SESSION_COOKIE, sign_in, sign_out, visitor
+from chalicelib.entrypoints.webhooks import meta_verify
 from tests.tables import create_cases_table
 
 SECRET = "webhook-secret"

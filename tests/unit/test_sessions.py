@@ -13,10 +13,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.pages import session_cookie
-from chalicelib.session_store import DashboardSessions
+from chalicelib.adapters.dynamodb.cases import deserialize
+from chalicelib.adapters.dynamodb.sessions import DashboardSessions
+from chalicelib.entrypoints.pages import session_cookie
 from chalicelib.settings import secure_cookies
-from chalicelib.store import deserialize
 from tests.tables import create_cases_table
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

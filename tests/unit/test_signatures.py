@@ -1,7 +1,7 @@
 import hashlib
 import hmac
 
-from chalicelib.signatures import (
+from chalicelib.channels.signatures import (
     GENERIC_FORM,
     generic_signature_problem,
     sign_generic,
@@ -30,7 +30,7 @@ def test_verifies_only_the_exact_body_and_secret():
 
 
 def test_x_signs_like_its_published_vectors():
-    from chalicelib.signatures import sign_base64, verify_base64
+    from chalicelib.channels.signatures import sign_base64, verify_base64
 
     assert sign_base64("test", b"test=1&other_test=2") == (
         "sha256=25Cu3iwbbiqBTwQRzcKJZwisjf736V2Q8UaTlkfLSoc="

@@ -1,7 +1,7 @@
 import pytest
 
-from chalicelib.policy import load_policy
-from chalicelib.triage import MAX_TRIAGE_CHARACTERS, triage
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS, triage
 
 
 @pytest.mark.parametrize(

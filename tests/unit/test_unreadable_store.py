@@ -10,10 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.adapters.dynamodb.unreadable import KEPT_BYTES, UnreadableEvents
+from chalicelib.adapters.sqs import from_message, to_message
 from chalicelib.channels import Unreadable
-from chalicelib.inbox import from_message, to_message
-from chalicelib.posts import Post, PostNote, PostReference
-from chalicelib.unreadable_store import KEPT_BYTES, UnreadableEvents
+from chalicelib.domain.posts import Post, PostNote, PostReference
 from tests.tables import create_cases_table
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

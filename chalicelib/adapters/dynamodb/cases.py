@@ -1,0 +1,716 @@
+"""The case store: one DynamoDB table holds cases, their audit trails, the post dedupe
+records and the notification ledger.
+
+| item                    | pk                      | sk                         |
+|-------------------------|-------------------------|----------------------------|
+| case                    | CASE#<case id>          | CASE                       |
+| audit event             | CASE#<case id>          | EVENT#<iso time>#<n>       |
+| notification ledger     | CASE#<case id>          | NOTIFY#<open>#<tier>#<rep>#<to> |
+| email action link used  | CASE#<case id>          | ACTION#<nonce>             |
+| post dedupe record      | POST#<channel>#<post id>| POST                       |
+| conversation            | CONV#<channel>#<conv id>| CONV                       |
+| poller checkpoint       | CHECKPOINT#<name>       | CHECKPOINT                 |
+| an author's last post   | AUTHOR#<channel>#<id>   | AUTHOR                     |
+| a reply ahead of its post| EARLY#<channel>#<post id>| EARLY                     |
+| a note about a post     | POST#<channel>#<post id>#<change>#<text digest> | POST |
+
+Dedupe records map every post Escalator has seen (customer posts, follow-ups, brand
+replies) to its case; conversation records map a platform conversation to the case that
+holds it. Together they find the case a reply belongs to.
+
+GSI `by-status` (gsi1pk = STATUS#<status>, gsi1sk = <opened at>#<case id>) lists cases
+by status, newest first. Every case write is conditional on the version it read, so two
+writers that race (a response and the escalation timer) never both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.domain.calendars import BusinessCalendar, QuietHours
+from chalicelib.domain.cases import CASE_ID, Case, Event, Notice, Status, Tier
+from chalicelib.domain.errors import (
+    CaseNotFound,
+    ConcurrentChange,
+    DuplicatePost,
+    LinkUsed,
+    ThreadTaken,
+)
+from chalicelib.domain.posts import Post, PostNote
+from chalicelib.domain.times import iso, parse_iso
+
+DEDUPE_RETENTION = timedelta(days=30)
+LINK_RETENTION = timedelta(hours=73)  # a used link's record outlives the link (72 h)
+DEFAULT_RETENTION = timedelta(days=400)  # the policy's `retention`, unless it says
+DISMISSED_RETENTION = timedelta(days=30)  # praise and spam: nobody needs them long
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class _ItemExists(Exception):
+    """A transaction's item (by its place among the items written with the post) was
+    there already: the caller says what that means."""
+
+    def __init__(self, index: int):
+        super().__init__(f"item {index} exists")
+        self.index = index
+
+
+class TableAdapter:
+    """Something kept in the one table: holds the DynamoDB client and the table's name."""
+
+    def __init__(self, dynamodb: Any, table_name: str):
+        self._db = dynamodb
+        self._table = table_name
+
+
+class CaseStore(TableAdapter):
+    """Cases and what hangs off them. `retention` (the policy's) is how long an item that
+    holds what a post brought is kept: a case for `retention` after it opened (praise
+    and spam for 30 days at most), and never less than 30 days after its last change
+    (while it is still worked on); a line of its trail, a thread record and a notice for
+    `retention` after they were written (the table's TTL deletes them)."""
+
+    def __init__(self, dynamodb: Any, table_name: str, retention: timedelta = DEFAULT_RETENTION):
+        super().__init__(dynamodb, table_name)
+        self._retention = retention
+
+    def _case(self, case: Case) -> dict[str, Any]:
+        keep = self._retention
+        if case.status is Status.DISMISSED:
+            keep = min(keep, DISMISSED_RETENTION)
+        until = max(case.opened_at + keep, datetime.now(UTC) + DEDUPE_RETENTION)
+        return _case_item(case, until)
+
+    def _event(self, case_id: str, event: Event) -> dict[str, Any]:
+        return _event_item(case_id, event, event.at + self._retention)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def create(self, case: Case, event: Event, thread: str | None = None) -> None:
+        """Record a new case, its post, its conversation and its first event in one
+        transaction; raise DuplicatePost if the post was recorded before (its dedupe
+        record, or its case when the record expired: the record is put back), and
+        ThreadTaken if another case took the conversation since `thread` (the case that
+        held it, if any) was read."""
+        case_item = self._case(case)
+        items = [put_request(self._table, case_item, **NEW_ITEM)]
+        if case.post.conversation_id:
+            conversation = {
+                **_conversation_key(case.post.channel, case.post.conversation_id),
+                "case_id": case.id,
+                "expires_at": int((event.at + self._retention).timestamp()),
+            }
+            taken_by = {"ConditionExpression": "attribute_not_exists(pk)"}
+            if thread is not None:  # a closed case held the thread: this one takes it over
+                taken_by = {
+                    "ConditionExpression": "attribute_not_exists(pk) OR case_id = :seen",
+                    "ExpressionAttributeValues": {":seen": {"S": thread}},
+                }
+            items.append(put_request(self._table, conversation, **taken_by))
+        opened = {**self._event(case.id, event), "expires_at": case_item["expires_at"]}
+        try:
+            self._record_post(case.post.channel, case.post.id, case.id, opened, items)
+        except _ItemExists as exists:
+            if exists.index == 0:  # the case itself: recorded before its dedupe record expired
+                self._restore_dedupe(case.post.channel, case.post.id, case.id, event.at)
+                raise DuplicatePost(case.id) from None
+            found = get_item(
+                self._db,
+                self._table,
+                _conversation_key(case.post.channel, case.post.conversation_id),
+            )
+            raise ThreadTaken(found["case_id"] if found else "") from None
+
+    def attach(self, case_id: str, post: Post, event: Event) -> None:
+        """Record a post as part of an existing case (a follow-up, a brand reply);
+        raise DuplicatePost if it was recorded before."""
+        self._record_post(post.channel, post.id, case_id, self._event(case_id, event), [])
+
+    def record_acknowledgement(
+        self, case_id: str, channel: str, reply_id: str, event: Event
+    ) -> None:
+        """Record Escalator's automatic reply, so that when the platform delivers it
+        back it is known for what it is, not taken for a person's response."""
+        self._record_post(
+            channel, reply_id, case_id, self._event(case_id, event), [], acknowledgement=True
+        )
+
+    def _record_post(
+        self,
+        channel: str,
+        post_id: str,
+        case_id: str,
+        event: dict[str, Any],
+        items: list[dict],
+        acknowledgement: bool = False,
+    ) -> None:
+        """Write the post's dedupe record, `items` and its `event` item at once; raise
+        DuplicatePost if the record was there, _ItemExists if one of `items` was."""
+        dedupe_key = _dedupe_key(channel, post_id)
+        written = parse_iso(event["at"])
+        expires_at = int((written + DEDUPE_RETENTION).timestamp())
+        dedupe = {**dedupe_key, "case_id": case_id, "expires_at": expires_at}
+        if acknowledgement:
+            dedupe["acknowledgement"] = True
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    put_request(self._table, dedupe, **NEW_ITEM),
+                    *items,
+                    put_request(self._table, event),
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException as error:
+            failed = failed_conditions(error)
+            if not any(failed):
+                raise
+            if failed[0]:
+                existing = get_item(self._db, self._table, dedupe_key) or {}
+                raise DuplicatePost(
+                    existing.get("case_id", case_id), existing.get("acknowledgement", False)
+                ) from None
+            raise _ItemExists(failed.index(True) - 1) from None
+
+    def _restore_dedupe(self, channel: str, post_id: str, case_id: str, at: datetime) -> None:
+        """Put back the dedupe record of a post whose case outlived it (a redelivery a
+        month late), so the next redelivery is known at its first write."""
+        dedupe = {
+            **_dedupe_key(channel, post_id),
+            "case_id": case_id,
+            "expires_at": int((at + DEDUPE_RETENTION).timestamp()),
+        }
+        with suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(TableName=self._table, Item=serialize(dedupe), **NEW_ITEM)
+
+    def hold_early_reply(self, reply: Post) -> None:
+        """Keep a brand reply whose post has no case yet, for when it gets one."""
+        item = {
+            **_early_key(reply.channel, reply.in_reply_to),
+            "post": reply.model_dump(mode="json"),
+            "expires_at": int(
+                ((reply.received_at or reply.created_at) + DEDUPE_RETENTION).timestamp()
+            ),
+        }
+        self._db.put_item(TableName=self._table, Item=serialize(item))
+
+    def early_reply(self, channel: str, post_id: str) -> Post | None:
+        """A brand reply to this post that arrived before it, if one did."""
+        found = get_item(self._db, self._table, _early_key(channel, post_id))
+        return Post.model_validate(found["post"]) if found else None
+
+    def case_holding(self, channel: str, post_id: str) -> str | None:
+        """The case a post was recorded in (opened, followed up or answered), if any."""
+        found = get_item(self._db, self._table, _dedupe_key(channel, post_id))
+        return found["case_id"] if found else None
+
+    def thread_case(self, post: Post) -> str | None:
+        """The case a post belongs to by its thread: its conversation, or the post it
+        replies to; None if it starts a thread of its own."""
+        if post.conversation_id:
+            key = _conversation_key(post.channel, post.conversation_id)
+            if (found := get_item(self._db, self._table, key)) is not None:
+                return found["case_id"]
+        return self.case_holding(post.channel, post.in_reply_to) if post.in_reply_to else None
+
+    def update(
+        self, before: Case, after: Case, *events: Event, link_nonce: str | None = None
+    ) -> Case:
+        """Store `after` if the case is still as `before` was read, with its events;
+        raise ConcurrentChange if someone changed it in between. With `link_nonce`, the
+        change is an email link's: it is recorded with it, and LinkUsed is raised (and
+        nothing written) if that link acted before."""
+        stored = replace(after, version=before.version + 1)
+        items = [
+            put_request(self._table, self._case(stored), **_unchanged_since(before.version)),
+            *(put_request(self._table, self._event(before.id, e)) for e in events),
+        ]
+        if link_nonce is not None:
+            used_at = events[0].at
+            use = {
+                **_link_key(before.id, link_nonce),
+                "at": iso(used_at),
+                "expires_at": int((used_at + LINK_RETENTION).timestamp()),
+            }
+            items.append(put_request(self._table, use, **NEW_ITEM))
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except self._db.exceptions.TransactionCanceledException as error:
+            failed = failed_conditions(error)
+            if link_nonce is not None and failed and failed[-1]:
+                raise LinkUsed(before.id) from None
+            if any(failed):
+                raise ConcurrentChange(before.id) from None
+            raise
+        return stored
+
+    def append_event(self, case_id: str, event: Event) -> None:
+        """Put an event on the case's trail, leaving the case as it is."""
+        self._db.put_item(TableName=self._table, Item=serialize(self._event(case_id, event)))
+
+    def attach_note(self, case_id: str, note: PostNote, event: Event) -> None:
+        """Put a platform's note about a post on the trail, once: the same note delivered
+        again (same post, change and text) raises DuplicatePost."""
+        said = hashlib.sha256((note.text or "").encode()).hexdigest()[:16]
+        self._record_post(
+            note.channel,
+            f"{note.post_id}#{note.change}#{said}",
+            case_id,
+            self._event(case_id, event),
+            [],
+        )
+
+    def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
+        """When an email action link acted, if it did."""
+        item = get_item(self._db, self._table, _link_key(case_id, link_nonce))
+        return parse_iso(item["at"]) if item else None
+
+    def claim_notification(self, case: Case, notice: Notice, now: datetime) -> bool:
+        """Take the one right to send this notice while the case is still as read; False
+        if the right was taken before. Raises ConcurrentChange if the case changed
+        (answered, say): re-read it and decide again."""
+        claim = {
+            **_ledger_key(case, notice),
+            "state": "sending",
+            "claimed_at": iso(now),
+            "expires_at": int((now + self._retention).timestamp()),
+        }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    put_request(self._table, claim, **NEW_ITEM),
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": serialize(_case_key(case.id)),
+                            **_unchanged_since(case.version),
+                        }
+                    },
+                ]
+            )
+        except self._db.exceptions.TransactionCanceledException as error:
+            claimed, changed = [*failed_conditions(error), False, False][:2]
+            if changed:
+                raise ConcurrentChange(case.id) from None
+            if claimed:
+                return False
+            raise
+        return True
+
+    def release_notification(self, case: Case, notice: Notice) -> None:
+        """Give the right back after a refused send, so a retry can send."""
+        self._db.delete_item(
+            TableName=self._table,
+            Key=serialize(_ledger_key(case, notice)),
+            ConditionExpression="#state = :sending",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sending": {"S": "sending"}},
+        )
+
+    def confirm_notification(
+        self, case: Case, notice: Notice, message_id: str, event: Event
+    ) -> None:
+        """Mark the email sent and put it in the audit trail, whatever the case's version."""
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": serialize(_ledger_key(case, notice)),
+                        "UpdateExpression": "SET #state = :sent, message_id = :id",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {
+                            ":sent": {"S": "sent"},
+                            ":id": {"S": message_id},
+                        },
+                    }
+                },
+                put_request(self._table, self._event(case.id, event)),
+            ]
+        )
+
+    # -- reads -------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        if not CASE_ID.match(case_id):
+            raise CaseNotFound(case_id)
+        item = get_item(self._db, self._table, _case_key(case_id))
+        if item is None:
+            raise CaseNotFound(case_id)
+        return _case_from_item(item)
+
+    def history(self, case_id: str) -> tuple[Case, list[Event]]:
+        """The case and its audit trail, oldest event first."""
+        if not CASE_ID.match(case_id):
+            raise CaseNotFound(case_id)
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}},
+            ConsistentRead=True,
+        )
+        case = next((_case_from_item(i) for i in items if i["sk"] == "CASE"), None)
+        if case is None:
+            raise CaseNotFound(case_id)
+        events = [_event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
+        return case, events
+
+    def forget_post_text(self, case_id: str, post_id: str, replacement: str) -> int:
+        """Put `replacement` for the text of post `post_id` wherever the case's trail
+        quotes it (a follow-up, a reopening, an edit); returns how many lines changed."""
+        changed = 0
+        for item in self.trail_items(case_id):
+            detail = item.get("detail") or {}
+            if detail.get("post_id") == post_id and detail.get("text") not in (None, replacement):
+                item["detail"] = {**detail, "text": replacement}
+                self._db.put_item(TableName=self._table, Item=serialize(item))
+                changed += 1
+        return changed
+
+    def trail_items(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's trail as stored (each line's whole item), oldest first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+            ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}, ":events": {"S": "EVENT#"}},
+            ConsistentRead=True,
+        )
+        return items
+
+    def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]:
+        """Cases with this status, newest first (or oldest first)."""
+        items = self._query(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status",
+            ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
+            ScanIndexForward=oldest_first,
+            Limit=limit,
+            max_items=limit,
+        )
+        return [_case_from_item(i) for i in items]
+
+    def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]:
+        """Cases with this status opened at or after `since`, newest first."""
+        items = self._query(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status AND gsi1sk >= :since",
+            ExpressionAttributeValues={
+                ":status": {"S": f"STATUS#{status}"},
+                ":since": {"S": iso(since)},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+            max_items=limit,
+        )
+        return [_case_from_item(i) for i in items]
+
+    def each(self, status: Status) -> Iterator[Case]:
+        """Every case with this status, oldest first, read a page at a time."""
+        for page in self._pages(
+            IndexName="by-status",
+            KeyConditionExpression="gsi1pk = :status",
+            ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
+        ):
+            yield from (_case_from_item(item) for item in page)
+
+    def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
+        items: list[dict] = []
+        for page in self._pages(**query):
+            items.extend(page)
+            if max_items and len(items) >= max_items:
+                return items[:max_items]
+        return items
+
+    def _pages(self, **query: Any) -> Iterator[list[dict]]:
+        while True:
+            page = self._db.query(TableName=self._table, **query)
+            yield [deserialize(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class Checkpoints(TableAdapter):
+    """Where scheduled pollers keep their place (since ids, rate-limit resets)."""
+
+    def get(self, name: str) -> dict[str, Any]:
+        item = get_item(self._db, self._table, _checkpoint_key(name)) or {}
+        return item.get("state", {})
+
+    def put(self, name: str, state: dict[str, Any]) -> None:
+        self._db.put_item(
+            TableName=self._table, Item=serialize({**_checkpoint_key(name), "state": state})
+        )
+
+
+class AuthorContacts(TableAdapter):
+    """When each author last opened a case: a second post within a day is repeat contact."""
+
+    def previous_post_at(
+        self, channel: str, author_id: str, post_id: str, at: datetime
+    ) -> datetime | None:
+        """Note this post as the author's latest; return when their post before it came
+        (None for a first post). Asking again for the same post gives the same answer,
+        unless another post of theirs came in between (then a redelivered older post is
+        taken for the latest: only the next post's repeat-contact flag can suffer)."""
+        key = serialize({"pk": f"AUTHOR#{channel}#{author_id}", "sk": "AUTHOR"})
+        try:
+            updated = self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=(
+                    "SET previous_at = if_not_exists(post_at, :none), post_at = :at, "
+                    "post_id = :post, expires_at = :expires"
+                ),
+                ConditionExpression="attribute_not_exists(post_id) OR post_id <> :post",
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":none": "",
+                        ":at": iso(at),
+                        ":post": post_id,
+                        ":expires": int((at + DEDUPE_RETENTION).timestamp()),
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+            previous = deserialize(updated["Attributes"]).get("previous_at")
+        except self._db.exceptions.ConditionalCheckFailedException:  # this post, again
+            previous = (get_item(self._db, self._table, deserialize(key)) or {}).get("previous_at")
+        return parse_iso(previous) if previous else None
+
+
+def _checkpoint_key(name: str) -> dict[str, str]:
+    return {"pk": f"CHECKPOINT#{name}", "sk": "CHECKPOINT"}
+
+
+# -- item mapping ---------------------------------------------------------------------------
+
+
+def failed_conditions(error: Any) -> list[bool]:
+    """Per item of a cancelled transaction: did its condition fail?"""
+    reasons = error.response.get("CancellationReasons", [])
+    return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+
+
+def _case_key(case_id: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
+
+
+def _dedupe_key(channel: str, post_id: str) -> dict[str, str]:
+    return {"pk": f"POST#{channel}#{post_id}", "sk": "POST"}
+
+
+def _early_key(channel: str, post_id: str) -> dict[str, str]:
+    return {"pk": f"EARLY#{channel}#{post_id}", "sk": "EARLY"}
+
+
+def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
+    return {"pk": f"CONV#{channel}#{conversation_id}", "sk": "CONV"}
+
+
+def _link_key(case_id: str, nonce: str) -> dict[str, str]:
+    return {"pk": f"CASE#{case_id}", "sk": f"ACTION#{nonce}"}
+
+
+def _ledger_key(case: Case, notice: Notice) -> dict[str, str]:
+    """One email right per (case, opening, tier, repeat, person): a reopened case
+    emails anew."""
+    return {
+        "pk": f"CASE#{case.id}",
+        "sk": f"NOTIFY#{case.opening:02d}#{notice.tier:02d}#{notice.repeat:02d}#{notice.recipient}",
+    }
+
+
+def author_key(channel: str, author_id: str) -> str:
+    """The author index's key of a person: `AUTHOR#<channel>#<author id>`."""
+    return f"AUTHOR#{channel}#{author_id}"
+
+
+def _case_item(case: Case, expires: datetime) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **_case_key(case.id),
+        "gsi1pk": f"STATUS#{case.status}",
+        "gsi1sk": f"{iso(case.opened_at)}#{case.id}",
+        "expires_at": int(expires.timestamp()),
+        "id": case.id,
+        "post": case.post.model_dump(mode="json"),
+        "intent": case.intent,
+        "priority": case.priority,
+        "reasons": list(case.reasons),
+        "policy_name": case.policy_name,
+        "topic": case.topic,
+        "tiers": [asdict(tier) for tier in case.tiers],
+        "opened_at": iso(case.opened_at),
+        "time_scale": case.time_scale,
+        "status": str(case.status),
+        "tier": case.tier,
+        "notified_tier": case.notified_tier,
+        "sentiment": case.sentiment,
+        "complaint_score": case.complaint_score,
+        "claim_seconds": case.claim_seconds,
+        "repeat_every": case.repeat_every,
+        "repeat_times": case.repeat_times,
+        "repeats_due": case.repeats_due,
+        "repeats_sent": case.repeats_sent,
+        "paused_seconds": case.paused_seconds,
+        "timer_round": case.timer_round,
+        "opening": case.opening,
+        "version": case.version,
+    }
+    optional = {
+        "execution_arn": case.execution_arn,
+        "first_response_at": case.first_response_at and iso(case.first_response_at),
+        "first_response_by": case.first_response_by,
+        "first_response_text": case.first_response_text,
+        "resolved_at": case.resolved_at and iso(case.resolved_at),
+        "resolved_by": case.resolved_by,
+        "incident_id": case.incident_id,
+        "team": case.team,
+        "calendar": case.calendar and case.calendar.as_spec(),
+        "acknowledged_by": case.acknowledged_by,
+        "held_until": case.held_until and iso(case.held_until),
+        "owner": case.owner,
+        "paused_at": case.paused_at and iso(case.paused_at),
+    }
+    item.update({key: value for key, value in optional.items() if value is not None})
+    if case.post.author.known:  # the author index: a person's cases, found by a query
+        item["gsi2pk"] = author_key(case.post.channel, case.post.author.id)
+        item["gsi2sk"] = f"{iso(case.opened_at)}#{case.id}"
+    return item
+
+
+def _case_from_item(item: dict[str, Any]) -> Case:
+    def moment(key: str) -> datetime | None:
+        return parse_iso(item[key]) if key in item else None
+
+    return Case(
+        id=item["id"],
+        post=Post.model_validate(item["post"]),
+        intent=item["intent"],
+        priority=item["priority"],
+        reasons=tuple(item["reasons"]),
+        policy_name=item["policy_name"],
+        topic=item.get("topic", "other"),
+        team=item.get("team"),
+        tiers=tuple(
+            Tier(
+                t["number"],
+                t["after_seconds"],
+                tuple(t["notify"]),
+                QuietHours(**t["quiet_hours"]) if t.get("quiet_hours") else None,
+            )
+            for t in item["tiers"]
+        ),
+        opened_at=parse_iso(item["opened_at"]),
+        time_scale=item["time_scale"],
+        status=Status(item["status"]),
+        tier=item["tier"],
+        notified_tier=item["notified_tier"],
+        execution_arn=item.get("execution_arn"),
+        first_response_at=moment("first_response_at"),
+        first_response_by=item.get("first_response_by"),
+        first_response_text=item.get("first_response_text"),
+        resolved_at=moment("resolved_at"),
+        resolved_by=item.get("resolved_by"),
+        sentiment=float(item.get("sentiment", 0)),
+        complaint_score=float(item.get("complaint_score", 0)),
+        incident_id=item.get("incident_id"),
+        calendar=BusinessCalendar.from_spec(item["calendar"]) if "calendar" in item else None,
+        claim_seconds=item.get("claim_seconds", 1800),
+        acknowledged_by=item.get("acknowledged_by"),
+        held_until=moment("held_until"),
+        owner=item.get("owner"),
+        repeat_every=item.get("repeat_every", 0),
+        repeat_times=item.get("repeat_times", 0),
+        repeats_due=item.get("repeats_due", 0),
+        repeats_sent=item.get("repeats_sent", 0),
+        paused_at=moment("paused_at"),
+        paused_seconds=float(item.get("paused_seconds", 0)),
+        timer_round=item.get("timer_round", 0),
+        opening=item.get("opening", 0),
+        version=item["version"],
+    )
+
+
+def _event_item(case_id: str, event: Event, expires: datetime) -> dict[str, Any]:
+    sk = f"EVENT#{iso(event.at)}#{secrets.token_hex(3)}"
+    item = {
+        "pk": f"CASE#{case_id}",
+        "sk": sk,
+        "case_id": case_id,
+        "at": iso(event.at),
+        "kind": event.kind,
+        "by": event.by,
+        "detail": event.detail,
+        "expires_at": int(expires.timestamp()),
+    }
+    if event.author:  # about a customer's post: in the author index too
+        channel, _, author_id = event.author.partition(":")
+        item.update(gsi2pk=author_key(channel, author_id), gsi2sk=f"{iso(event.at)}#{sk}")
+    return item
+
+
+def _event_from_item(item: dict[str, Any]) -> Event:
+    author = item["gsi2pk"].split("#", 2) if "gsi2pk" in item else None
+    return Event(
+        parse_iso(item["at"]),
+        item["kind"],
+        item["by"],
+        item.get("detail", {}),
+        f"{author[1]}:{author[2]}" if author else None,
+    )
+
+
+NEW_ITEM = {"ConditionExpression": "attribute_not_exists(pk)"}
+
+
+def _unchanged_since(version: int) -> dict[str, Any]:
+    """The condition of every case write: the case is still at the version read."""
+    return {
+        "ConditionExpression": "version = :read",
+        "ExpressionAttributeValues": {":read": {"N": str(version)}},
+    }
+
+
+def put_request(table: str, item: dict, **condition: Any) -> dict:
+    return {"Put": {"TableName": table, "Item": serialize(item), **condition}}
+
+
+def get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
+    found = dynamodb.get_item(TableName=table, Key=serialize(key), ConsistentRead=True)
+    return deserialize(found["Item"]) if "Item" in found else None
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(_to_dynamo(value)) for key, value in item.items()}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo(v) for v in value]
+    return value
