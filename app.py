@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib import components
+from chalicelib.entrypoints import guards
 from chalicelib.settings import parameter, secure_cookies
 from chalicelib.telemetry import SERVICE
 
@@ -165,104 +166,44 @@ def escalate(event, context):
 
 # -- agent API ----------------------------------------------------------------------------
 
-
-def _authorized() -> Response | None:
-    from chalicelib.entrypoints.http import bearer_token_error
-
-    return bearer_token_error(app.current_request.headers, parameter("ESCALATOR_API_TOKEN"))
+agent_api = guards.agent_api(
+    lambda: app.current_request.headers, partial(parameter, "ESCALATOR_API_TOKEN")
+)
 
 
 @app.route("/status", methods=["GET"])
+@agent_api
 def status() -> Response:
     """What clients such as `escalator replay` need to know about this stack."""
     from chalicelib.entrypoints.http import json_response
 
-    if denied := _authorized():
-        return denied
     return json_response(200, {"time_scale": components.settings().time_scale})
 
 
 @app.route("/cases", methods=["GET"])
+@agent_api
 def list_cases() -> Response:
-    from chalicelib.domain.cases import Status
-    from chalicelib.entrypoints.http import case_json, error, json_response
+    from chalicelib.entrypoints.http import case_json, json_response, wanted_cases
 
-    if denied := _authorized():
-        return denied
     params = app.current_request.query_params or {}
-    if "post" in params:  # which case holds this post: `<channel>:<post id>`
-        channel, _, post_id = params["post"].partition(":")
-        if not (channel and post_id) or len(params["post"]) > 300:
-            return error(400, f"post must look like x:1234567890; got {params['post']!r}")
-        store = components.escalator().store
-        found = store.case_holding(channel, post_id)
-        cases = [store.get(found)] if found else []
-        return json_response(200, {"cases": [case_json(case) for case in cases]})
-    status = params.get("status", Status.OPEN)
-    if status not in set(Status):
-        return error(400, f"status must be one of {', '.join(Status)}; got {status!r}")
-    limit = params.get("limit", "100")
-    if not (limit.isascii() and limit.isdecimal()) or not 1 <= int(limit) <= 1000:
-        return error(400, f"limit must be a whole number from 1 to 1000; got {limit!r}")
-    cases = components.escalator().store.list(Status(status), int(limit))
+    cases = wanted_cases(components.queries(), params)
     return json_response(200, {"cases": [case_json(case) for case in cases]})
 
 
 @app.route("/cases/{case_id}", methods=["GET"])
+@agent_api
 def get_case(case_id: str) -> Response:
-    from chalicelib.domain.errors import CaseNotFound
-    from chalicelib.entrypoints.http import case_json, error, json_response
+    from chalicelib.entrypoints.http import case_json, json_response
 
-    if denied := _authorized():
-        return denied
-    try:
-        case, events = components.escalator().store.history(case_id)
-    except CaseNotFound as missing:
-        return error(404, str(missing))
-    return json_response(200, case_json(case, events))
+    return json_response(200, case_json(*components.queries().history(case_id)))
 
 
-@app.route(
-    "/cases/{case_id}/{action}",
-    methods=["POST"],
-    content_types=["application/json"],
-)
+@app.route("/cases/{case_id}/{action}", methods=["POST"], content_types=["application/json"])
+@agent_api
 def act_on_case(case_id: str, action: str) -> Response:
-    from chalicelib.domain.actions import Action
-    from chalicelib.domain.errors import CaseConflict, CaseNotFound, UnknownTeam
-    from chalicelib.entrypoints.http import (
-        AgentAction,
-        MoveAction,
-        case_json,
-        error,
-        json_response,
-        parse_action,
-    )
+    from chalicelib.entrypoints.http import act_on_case, case_json, json_response
 
-    if denied := _authorized():
-        return denied
-    escalator = components.escalator()
-    actions = {
-        "respond": escalator.respond,
-        "pause": escalator.pause,
-        **{str(a): partial(escalator.take, action=a) for a in Action if a is not Action.MOVE},
-        "move": escalator.move,
-    }
-    if action not in actions:
-        return error(404, f"no action {action!r}; try {', '.join(actions)}")
-    body = parse_action(
-        app.current_request.raw_body, MoveAction if action == "move" else AgentAction
-    )
-    if not isinstance(body, AgentAction):
-        return body
-    try:
-        case = actions[action](case_id, **body.model_dump())
-    except CaseNotFound as missing:
-        return error(404, str(missing))
-    except CaseConflict as conflict:
-        return error(409, str(conflict))
-    except UnknownTeam as unknown:
-        return error(400, str(unknown))
+    case = act_on_case(components.escalator(), case_id, action, app.current_request.raw_body)
     return json_response(200, case_json(case))
 
 
@@ -273,7 +214,9 @@ def act_on_case(case_id: str, action: str) -> Response:
 def confirm_email_action(token: str) -> Response:
     from chalicelib.entrypoints.pages import action_link
 
-    return action_link(token, components.action_signer(), components.escalator(), False)
+    return action_link(
+        token, components.action_signer(), components.escalator(), components.queries(), False
+    )
 
 
 @app.route(
@@ -284,7 +227,9 @@ def confirm_email_action(token: str) -> Response:
 def email_action(token: str) -> Response:
     from chalicelib.entrypoints.pages import action_link
 
-    return action_link(token, components.action_signer(), components.escalator(), True)
+    return action_link(
+        token, components.action_signer(), components.escalator(), components.queries(), True
+    )
 
 
 @app.route("/", methods=["GET"])
@@ -298,7 +243,7 @@ def dashboard() -> Response:
     if who is None:
         return sign_in_page()
     fragment = (request.query_params or {}).get("fragment") == "1"
-    return dashboard_page(components.escalator(), fragment, who.sign_out_token)
+    return dashboard_page(components.queries(), fragment, who.sign_out_token)
 
 
 @app.route("/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -328,53 +273,35 @@ def end_session() -> Response:
 
 
 @app.route("/incidents", methods=["GET"])
+@agent_api
 def list_incidents() -> Response:
     from chalicelib.domain.incidents import IncidentStatus
-    from chalicelib.entrypoints.http import error, incident_json, json_response
+    from chalicelib.entrypoints.http import incident_json, json_response, wanted_status
 
-    if denied := _authorized():
-        return denied
-    status = (app.current_request.query_params or {}).get("status", IncidentStatus.OPEN)
-    if status not in set(IncidentStatus):
-        return error(400, f"status must be one of {', '.join(IncidentStatus)}; got {status!r}")
-    incidents = components.incidents().list(IncidentStatus(status))
+    params = app.current_request.query_params or {}
+    status = wanted_status(IncidentStatus, params.get("status", IncidentStatus.OPEN))
+    incidents = components.queries().incidents_in(status)
     return json_response(200, {"incidents": [incident_json(i) for i in incidents]})
 
 
 @app.route("/incidents/{incident_id}", methods=["GET"])
+@agent_api
 def get_incident(incident_id: str) -> Response:
-    from chalicelib.domain.errors import IncidentNotFound
-    from chalicelib.entrypoints.http import error, incident_json, json_response
+    from chalicelib.entrypoints.http import incident_json, json_response
 
-    if denied := _authorized():
-        return denied
-    try:
-        incident = components.incidents().get(incident_id)
-    except IncidentNotFound as missing:
-        return error(404, str(missing))
-    return json_response(200, incident_json(incident))
+    return json_response(200, incident_json(components.queries().incident(incident_id)))
 
 
 @app.route("/incidents/{incident_id}/resolve", methods=["POST"], content_types=["application/json"])
+@agent_api
 def resolve_incident(incident_id: str) -> Response:
-    from chalicelib.domain.errors import CaseConflict, IncidentNotFound
     from chalicelib.entrypoints.http import (
         IncidentResolution,
-        error,
         incident_json,
         json_response,
         parse_action,
     )
 
-    if denied := _authorized():
-        return denied
     body = parse_action(app.current_request.raw_body, IncidentResolution)
-    if not isinstance(body, IncidentResolution):
-        return body
-    try:
-        incident = components.escalator().resolve_incident(incident_id, body.by, body.all)
-    except IncidentNotFound as missing:
-        return error(404, str(missing))
-    except CaseConflict as conflict:
-        return error(409, str(conflict))
+    incident = components.escalator().resolve_incident(incident_id, body.by, body.all)
     return json_response(200, incident_json(incident))

@@ -35,11 +35,12 @@ PROBE = (
 # What components.escalator() imports to build the service (app.py's handlers and
 # chalicelib/components.py import these in their bodies, on first call; keep in step).
 ESCALATOR = (
-    "chalicelib.service",
+    "chalicelib.use_cases.escalator",
     "chalicelib.messages.emails",
     "chalicelib.domain.policy",
     "chalicelib.adapters.dynamodb.cases",
     "chalicelib.adapters.step_functions",
+    "chalicelib.adapters.ses",
 )
 # What app cannot do without: Chalice and Powertools (its package loads Logger, Metrics
 # and Tracer; Tracer loads the X-Ray SDK only when a stage traces AWS calls).

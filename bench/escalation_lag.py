@@ -75,12 +75,12 @@ def main() -> None:
             last_deadline = time.monotonic() + FIRST_TIER / arguments.time_scale
             while len(arrivals) < arguments.cases and time.monotonic() < last_deadline + SLACK:
                 time.sleep(0.2)
-            store = components.escalator().store
+            queries = components.queries()
             lags = []
             for at, path in list(arrivals):
                 with path.open("rb") as message:
                     headers = email.parser.BytesHeaderParser().parse(message)
-                case = store.get(headers["X-Escalator-Case"])
+                case = queries.case(headers["X-Escalator-Case"])
                 deadline = case.deadline(case.tiers[int(headers["X-Escalator-Tier"]) - 1])
                 lags.append((at - deadline.timestamp()) * 1000)
 

@@ -33,7 +33,7 @@ from chalicelib.domain.cases import Case, Event
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.posts import Post
 from chalicelib.domain.triage import Triage, triage
-from chalicelib.service import Escalator
+from chalicelib.use_cases.escalator import Escalator
 from infra.replay import read_conversations, tagged
 from tests.e2e.stack import SAMPLE, customer_posts
 
@@ -96,8 +96,8 @@ def main() -> None:
     policy = load_policy()
     store = CaseStore(aws, "bench")
     escalator = Escalator(
-        store=store,
-        workflow=EscalationWorkflow(aws, MACHINE_ARN),
+        cases=store,
+        timers=EscalationWorkflow(aws, MACHINE_ARN),
         mailer=None,  # a new post sends no email
         policy=policy,
         sender="escalator@example.com",

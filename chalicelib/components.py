@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from chalicelib.adapters.x_api.mentions import MentionsPoller
     from chalicelib.adapters.x_api.replies import XReplier
     from chalicelib.entrypoints.inbox_consumer import Sources
-    from chalicelib.service import Escalator
+    from chalicelib.use_cases.escalator import Escalator
+    from chalicelib.use_cases.queries import Queries
 
 
 @cache
@@ -117,14 +118,14 @@ def escalator() -> Escalator:
     from chalicelib.adapters.ses import Mailer
     from chalicelib.adapters.step_functions import EscalationWorkflow
     from chalicelib.domain.policy import load_policy
-    from chalicelib.service import Escalator
+    from chalicelib.use_cases.escalator import Escalator
 
     config = settings()
     dynamodb = boto3.client("dynamodb")
     policy = load_policy(config.policy_path)
     return Escalator(
-        store=CaseStore(dynamodb, config.table, timedelta(seconds=policy.retention)),
-        workflow=EscalationWorkflow(boto3.client("stepfunctions"), config.state_machine_arn),
+        cases=CaseStore(dynamodb, config.table, timedelta(seconds=policy.retention)),
+        timers=EscalationWorkflow(boto3.client("stepfunctions"), config.state_machine_arn),
         mailer=Mailer(boto3.client("ses")),
         policy=policy,
         sender=config.sender,
@@ -196,6 +197,17 @@ def _sessions_keyed_with(key: str) -> DashboardSessions:
     from chalicelib.adapters.dynamodb.sessions import DashboardSessions
 
     return DashboardSessions(boto3.client("dynamodb"), settings().table, key)
+
+
+@cache
+def queries() -> Queries:
+    """Reads only: the repositories, without the policy or any mail, timer or X client."""
+    from chalicelib.adapters.dynamodb.cases import CaseStore
+    from chalicelib.use_cases.queries import Queries
+
+    config = settings()
+    cases = CaseStore(boto3.client("dynamodb"), config.table)
+    return Queries(cases, incidents(), config.time_scale)
 
 
 @cache

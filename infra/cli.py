@@ -120,7 +120,7 @@ def _load_case(case_id: str):
     # the app's modules read when they load.
     from chalicelib import components
 
-    return components.escalator().store.get(case_id)
+    return components.queries().case(case_id)
 
 
 def _serve_until_interrupted(stack) -> None:
@@ -195,8 +195,8 @@ def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
     from chalicelib import components
     from chalicelib.domain.cases import Status
 
-    store = components.escalator().store
-    counts = {status: len(store.list(status, 1000)) for status in Status}
+    queries = components.queries()
+    counts = {status: len(queries.cases_in(status, 1000)) for status in Status}
     from infra.local import EML
 
     emails = len(list(outbox.glob(f"*{EML}")))

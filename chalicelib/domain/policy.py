@@ -50,7 +50,7 @@ from chalicelib.domain.topics import (
 from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS, Intent, Priority
 from chalicelib.settings import DEFAULT_POLICY_PATH
 
-MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.adapters.dynamodb.cases's DEDUPE_RETENTION
+MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.domain.retention.DEDUPE_RETENTION
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

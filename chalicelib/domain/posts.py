@@ -265,3 +265,9 @@ def describe_error(error: dict) -> str:
         return f"{location}: required field is missing"
     message = error["msg"].removeprefix("Value error, ")
     return f"{location or 'body'}: {message}"
+
+
+def person_of(post: Post) -> str | None:
+    """`channel:author id`, who wrote a post (whose words a trail line holds, to find and
+    erase them; whom a storm counts); None when the channel does not say."""
+    return f"{post.channel}:{post.author.id}" if post.author.known else None

@@ -7,7 +7,9 @@ client sends reaches a 500.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from chalice import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -18,6 +20,8 @@ from chalicelib.domain.times import iso
 if TYPE_CHECKING:  # annotations only (cold start: the webhooks use this module too)
     from chalicelib.domain.cases import Case, Event
     from chalicelib.domain.incidents import Incident
+    from chalicelib.use_cases.escalator import Escalator
+    from chalicelib.use_cases.queries import Queries
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -39,7 +43,17 @@ def error(status: int, message: str, problems: list[str] | None = None, **header
     return json_response(status, body, headers)
 
 
-def bearer_token_error(headers: dict[str, str], expected: str | None) -> Response | None:
+class BadRequest(ValueError):
+    """The client's request cannot be done as sent: its 4xx answer (400 unless `status`
+    says), with the problems found, if any (chalicelib.entrypoints.guards answers it)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None, status: int = 400):
+        super().__init__(message)
+        self.problems = problems
+        self.status = status
+
+
+def bearer_token_error(headers: Mapping[str, str], expected: str | None) -> Response | None:
     """None if the request carries the API token, else the 401 (or 503) to return."""
     if not expected:
         return error(503, "the agent API token is not configured (ESCALATOR_API_TOKEN)")
@@ -130,15 +144,65 @@ class MoveAction(AgentAction):
     team: str = Field(min_length=1, max_length=64)
 
 
-def parse_action(body: bytes | None, model: type[AgentAction] = AgentAction) -> Any:
-    """The action's body as `model`, or the 4xx response to return."""
+Action = TypeVar("Action", bound=AgentAction)
+
+
+def parse_action(body: bytes | None, model: type[Action]) -> Action:
+    """The action's body as `model`. Raises BadRequest (413 when it is too large)."""
     if not body or not body.strip():
         body = b"{}"
     if len(body) > MAX_BODY_BYTES:
-        return error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise BadRequest(f"body is larger than {MAX_BODY_BYTES} bytes", status=413)
     try:
         return model.model_validate_json(body)
     except ValidationError as invalid:
-        return error(
-            400, "the body is not a valid action", [describe_error(e) for e in invalid.errors()]
-        )
+        problems = [describe_error(e) for e in invalid.errors()]
+        raise BadRequest("the body is not a valid action", problems) from None
+
+
+Status = TypeVar("Status", bound=StrEnum)
+
+
+def wanted_status(kind: type[Status], given: str) -> Status:
+    """A status a client asked for by name. Raises BadRequest naming the ones there are."""
+    if given not in set(kind):
+        raise BadRequest(f"status must be one of {', '.join(kind)}; got {given!r}")
+    return kind(given)
+
+
+def wanted_cases(queries: Queries, params: Mapping[str, str]) -> list[Case]:
+    """The cases GET /cases asks for: the one holding `post` (`<channel>:<post id>`),
+    or up to `limit` (1 to 1000, 100 unless said) in `status` (open unless said).
+    Raises BadRequest for a parameter it cannot use."""
+    from chalicelib.domain.cases import Status
+
+    if "post" in params:
+        channel, _, post_id = params["post"].partition(":")
+        if not (channel and post_id) or len(params["post"]) > 300:
+            raise BadRequest(f"post must look like x:1234567890; got {params['post']!r}")
+        found = queries.case_of_post(channel, post_id)
+        return [found] if found else []
+    status = wanted_status(Status, params.get("status", Status.OPEN))
+    limit = params.get("limit", "100")
+    if not (limit.isascii() and limit.isdecimal()) or not 1 <= int(limit) <= 1000:
+        raise BadRequest(f"limit must be a whole number from 1 to 1000; got {limit!r}")
+    return queries.cases_in(status, int(limit))
+
+
+def act_on_case(escalator: Escalator, case_id: str, action: str, body: bytes | None) -> Case:
+    """Do what POST /cases/{case_id}/{action} asks, in the name the body gives (`by`).
+    Raises BadRequest for an action there is not (404) or a body that is not one, and
+    the use case's errors (CaseNotFound, CaseConflict, UnknownTeam)."""
+    from chalicelib.domain.actions import Action
+
+    if action == "respond":
+        return escalator.respond(case_id, parse_action(body, AgentAction).by)
+    if action == "pause":
+        return escalator.pause(case_id, parse_action(body, AgentAction).by)
+    if action == Action.MOVE:
+        move = parse_action(body, MoveAction)
+        return escalator.move(case_id, move.team, move.by)
+    if action in set(Action):
+        return escalator.take(case_id, Action(action), parse_action(body, AgentAction).by)
+    known = ", ".join(["respond", "pause", *Action])
+    raise BadRequest(f"no action {action!r}; try {known}", status=404)

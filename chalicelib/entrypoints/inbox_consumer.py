@@ -34,8 +34,8 @@ from chalicelib.adapters.sqs import from_message
 from chalicelib.channels import Unreadable
 from chalicelib.domain.cases import case_id_for
 from chalicelib.domain.posts import Post, PostNote, PostReference, describe_error
-from chalicelib.service import Escalator
 from chalicelib.telemetry import SERVICE
+from chalicelib.use_cases.escalator import Escalator
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,8 +30,8 @@ from chalicelib.domain.times import iso
 from chalicelib.entrypoints.http import bearer_token_error
 from chalicelib.messages.emails import channel_name, excerpt
 from chalicelib.messages.rendering import render
-from chalicelib.service import Escalator
-from chalicelib.use_cases.dashboard import Dashboard
+from chalicelib.use_cases.escalator import Escalator
+from chalicelib.use_cases.queries import Queries
 
 SESSION_COOKIE = "escalator_session"
 MAX_FORM_BYTES = 4096
@@ -65,7 +65,11 @@ def html(status: int, body: str, script_nonce: str | None = None) -> Response:
 
 
 def action_link(
-    token: str, signer: ActionSigner | None, escalator: Escalator, confirmed: bool
+    token: str,
+    signer: ActionSigner | None,
+    escalator: Escalator,
+    queries: Queries,
+    confirmed: bool,
 ) -> Response:
     """GET /actions/{token}: what the link would do, and a button to do it; changes
     nothing, as mail scanners open links. POST (`confirmed`): do it, once, in the
@@ -76,8 +80,9 @@ def action_link(
     try:
         case = escalator.act(grant) if confirmed else escalator.preview(grant)
     except (CaseNotFound, CaseConflict, LinkUsed, UnknownTeam) as refusal:
-        return _refused(refusal, grant, escalator)
-    return _action_page(200, "done" if confirmed else "confirm", grant, case, escalator)
+        return _refused(refusal, grant, queries)
+    state = "done" if confirmed else "confirm"
+    return _action_page(200, state, grant, case, queries.clock())
 
 
 def _grant(token: str, signer: ActionSigner | None) -> ActionToken | Response:
@@ -91,14 +96,14 @@ def _grant(token: str, signer: ActionSigner | None) -> ActionToken | Response:
         return _problem(410, "This link has expired", f"{str(expired).capitalize()}.")
 
 
-def _refused(refusal: Exception, grant: ActionToken, escalator: Escalator) -> Response:
+def _refused(refusal: Exception, grant: ActionToken, queries: Queries) -> Response:
     if isinstance(refusal, CaseNotFound):
         return _problem(404, "No such case", "The case this link is about does not exist.")
-    case = escalator.store.get(grant.case_id)
+    case, now = queries.case(grant.case_id), queries.clock()
     if isinstance(refusal, LinkUsed):
-        used = escalator.store.link_used_at(grant.case_id, grant.nonce)
-        return _action_page(410, "used", grant, case, escalator, used_at=used)
-    return _action_page(409, "conflict", grant, case, escalator, reason=str(refusal))
+        used = queries.link_used_at(grant.case_id, grant.nonce)
+        return _action_page(410, "used", grant, case, now, used_at=used)
+    return _action_page(409, "conflict", grant, case, now, reason=str(refusal))
 
 
 def _problem(status: int, title: str, detail: str, advice: str = LINK_ADVICE) -> Response:
@@ -113,10 +118,9 @@ def _action_page(
     state: str,
     grant: ActionToken,
     case: Case,
-    escalator: Escalator,
+    now: datetime,
     **extra: Any,
 ) -> Response:
-    now = escalator.clock()
     following = case.next_deadline
     body = render(
         "action.html.j2",
@@ -227,11 +231,10 @@ def sign_out(
     return Response(body="", status_code=303, headers={"Location": "./", "Set-Cookie": cleared})
 
 
-def dashboard_page(escalator: Escalator, fragment: bool, sign_out_token: str | None) -> Response:
+def dashboard_page(queries: Queries, fragment: bool, sign_out_token: str | None) -> Response:
     """GET /: the queue, with a sign-out button for a session (`sign_out_token`);
     `fragment` is the part the page's script refreshes."""
-    now = escalator.clock()
-    board = Dashboard.build(escalator.store, now, escalator.time_scale)
+    board = queries.dashboard()
     nonce = secrets.token_urlsafe(12)
     body = render(
         "dashboard_board.html.j2" if fragment else "dashboard.html.j2",

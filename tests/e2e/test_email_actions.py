@@ -289,14 +289,14 @@ def test_a_timer_that_failed_to_restart_is_restarted_when_the_link_is_tried_agai
     case_id, found = emailed_case(api)
     grant = components.action_signer().verify(found[Action.SNOOZE].rsplit("/", 1)[1])
     escalator = components.escalator()
-    flaky = replace(escalator, workflow=StartFailsOnce(escalator.workflow))
+    flaky = replace(escalator, timers=StartFailsOnce(escalator.timers))
 
     with pytest.raises(RuntimeError, match="Throttling"):
         flaky.act(grant)
-    assert escalator.store.get(case_id).execution_arn is None  # snoozed, but no timer
+    assert escalator.cases.get(case_id).execution_arn is None  # snoozed, but no timer
     with pytest.raises(LinkUsed):
         flaky.act(grant)  # the supervisor clicks again
 
-    assert escalator.store.get(case_id).execution_arn is not None
+    assert escalator.cases.get(case_id).execution_arn is not None
     assert timers(stack, case_id)[f"{case_id}-r1"] == "RUNNING"
     api.agent("POST", f"/cases/{case_id}/resolve")

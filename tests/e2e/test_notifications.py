@@ -42,7 +42,7 @@ def new_case(
     )
     if first_tier:
         case = replace(case, tiers=(replace(case.tiers[0], notify=first_tier), *case.tiers[1:]))
-    service.store.create(case, Event(opened_at, "opened", "test"))
+    service.cases.create(case, Event(opened_at, "opened", "test"))
     return case
 
 
@@ -91,7 +91,7 @@ def test_every_person_of_a_tier_gets_one_email_of_their_own_whatever_the_retries
     step.escalate(case.id)  # and a retry after a lost response
 
     assert sorted(m["To"] for m in sent_emails(case.id)) == list(people)
-    _, events = components.escalator().store.history(case.id)
+    _, events = components.escalator().cases.history(case.id)
     notified = sorted(e.detail["to"][0] for e in events if e.kind == "notified")
     assert notified == list(people)
     assert step.store.get(case.id).notified_tier == 1
@@ -119,7 +119,7 @@ def test_a_refused_person_does_not_hold_up_the_others_nor_the_next_tier(stack):
     escalator_at(now, mailer=RefusingMailer(ses, {"bounced@example.com"})).escalate(case.id)
 
     assert [m["To"] for m in sent_emails(case.id)] == ["ana@example.com"]
-    stored, events = components.escalator().store.history(case.id)
+    stored, events = components.escalator().cases.history(case.id)
     assert stored.notified_tier == 1  # tier 2 comes on time
     refused = [e for e in events if e.kind == "email refused"]
     assert [e.detail["to"] for e in refused] == [["bounced@example.com"]]
@@ -133,7 +133,7 @@ def test_when_nobody_of_a_tier_was_reached_the_tier_is_retried(stack):
 
     with pytest.raises(EmailRejected):
         escalator_at(now, mailer=RefusingMailer(ses, set(people))).escalate(case.id)
-    assert components.escalator().store.get(case.id).notified_tier == 0
+    assert components.escalator().cases.get(case.id).notified_tier == 0
     escalator_at(now).escalate(case.id)  # the state machine's retry, SES taking them now
 
     assert sorted(m["To"] for m in sent_emails(case.id)) == list(people)
@@ -150,7 +150,7 @@ def test_a_rejected_email_is_retried_and_sent_once(stack):
     escalator_at(now).escalate(case.id)
 
     assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
-    _, events = components.escalator().store.history(case.id)
+    _, events = components.escalator().cases.history(case.id)
     assert [e.kind for e in events].count("notified") == 1
 
 
@@ -177,7 +177,7 @@ def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
 
         def respond(case_id: str = case.id, start: threading.Barrier = start) -> None:
             start.wait()
-            deadline = service.store.get(case_id).next_deadline
+            deadline = service.cases.get(case_id).next_deadline
             pause = (deadline - datetime.now(UTC)).total_seconds()
             threading.Event().wait(max(0.0, pause))
             service.respond(case_id, "agent")
@@ -192,7 +192,7 @@ def test_a_response_racing_the_deadline_never_precedes_an_email(stack):
         for thread in threads:
             thread.join()
 
-        final, events = service.store.history(case.id)
+        final, events = service.cases.history(case.id)
         emails = sent_emails(case.id)
         responded = next(e for e in events if e.kind == "responded")
         assert final.status == "responded"
@@ -238,6 +238,6 @@ def test_a_bad_queue_record_fails_alone(stack):
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
     from chalicelib.domain.cases import case_id_for
 
-    case = components.escalator().store.get(case_id_for("x", good["id"]))
+    case = components.escalator().cases.get(case_id_for("x", good["id"]))
     assert case.status == "open"
     components.escalator().take(case.id, Action.RESOLVE, "test")

@@ -61,7 +61,7 @@ def service(stack):
 
 
 def events(service, case_id: str) -> list:
-    return service.store.history(case_id)[1]
+    return service.cases.history(case_id)[1]
 
 
 def test_a_new_case_is_acknowledged_once_and_the_clock_runs_on(service):
@@ -81,7 +81,7 @@ def test_a_new_case_is_acknowledged_once_and_the_clock_runs_on(service):
     assert request.headers["Authorization"].startswith("OAuth ")
     acknowledged = [e for e in events(escalator, case.id) if e.kind == "auto-replied"]
     assert [e.detail["post_id"] for e in acknowledged] == ["9990001"]
-    assert escalator.store.get(case.id).status == "open"
+    assert escalator.cases.get(case.id).status == "open"
 
     # X delivers our own reply back: it is not the brand answering.
     echo = x_post(
@@ -92,7 +92,7 @@ def test_a_new_case_is_acknowledged_once_and_the_clock_runs_on(service):
         from_brand=True,
     )
     escalator.receive(echo)
-    assert escalator.store.get(case.id).status == "open"
+    assert escalator.cases.get(case.id).status == "open"
 
     # A person's reply is.
     answer = x_post(
@@ -129,7 +129,7 @@ def test_a_refused_acknowledgement_does_not_stop_the_case(service):
     case = escalator.receive(x_post())
 
     assert len(x_api.calls) == 1
-    assert escalator.store.get(case.id).status == "open"
+    assert escalator.cases.get(case.id).status == "open"
     assert "auto-replied" not in [e.kind for e in events(escalator, case.id)]
-    assert escalator.store.get(case.id).execution_arn  # the timer runs all the same
+    assert escalator.cases.get(case.id).execution_arn  # the timer runs all the same
     escalator.take(case.id, Action.RESOLVE, "test")

@@ -170,7 +170,7 @@ def test_polled_mentions_already_seen_by_webhook_make_no_second_case(api, stack,
     from chalicelib.domain.cases import case_id_for
 
     case_id = case_id_for("x", tweet["id"])
-    _, events = service.store.history(case_id)
+    _, events = service.cases.history(case_id)
     assert [e.kind for e in events].count("opened") == 1
     service.take(case_id, Action.RESOLVE, "test")
 

@@ -69,6 +69,8 @@ def test_importing_app_loads_only_what_every_invocation_needs():
     assert {m for m in modules if m.startswith("chalicelib")} == {
         "chalicelib",
         "chalicelib.components",
+        "chalicelib.entrypoints",
+        "chalicelib.entrypoints.guards",
         "chalicelib.settings",
         "chalicelib.telemetry",
     }
@@ -120,7 +122,7 @@ stub.assert_no_pending_responses()
         "chalicelib.domain.posts",
     } <= modules  # it ran
     assert not modules & {
-        "chalicelib.service",
+        "chalicelib.use_cases.escalator",
         "chalicelib.domain.triage",
         "chalicelib.domain.policy",
         "chalicelib.messages.emails",
@@ -137,7 +139,7 @@ stub.assert_no_pending_responses()
 
 def test_the_escalate_steps_service_loads_no_channel_models_or_batch_utility():
     modules = loaded_after("import app\napp.components.escalator()")
-    assert {"chalicelib.service", "chalicelib.domain.policy"} <= modules  # it was built
+    assert {"chalicelib.use_cases.escalator", "chalicelib.domain.policy"} <= modules  # it was built
     assert not modules & {
         "chalicelib.channels.x",
         "chalicelib.channels.meta",

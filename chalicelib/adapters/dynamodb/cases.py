@@ -46,12 +46,14 @@ from chalicelib.domain.errors import (
     ThreadTaken,
 )
 from chalicelib.domain.posts import Post, PostNote
+from chalicelib.domain.retention import (
+    DEDUPE_RETENTION,
+    DEFAULT_RETENTION,
+    DISMISSED_RETENTION,
+    LINK_RETENTION,
+)
 from chalicelib.domain.times import iso, parse_iso
 
-DEDUPE_RETENTION = timedelta(days=30)
-LINK_RETENTION = timedelta(hours=73)  # a used link's record outlives the link (72 h)
-DEFAULT_RETENTION = timedelta(days=400)  # the policy's `retention`, unless it says
-DISMISSED_RETENTION = timedelta(days=30)  # praise and spam: nobody needs them long
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
