@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
 
 from bench.output import percentiles, section, table
-from chalicelib.adapters.dynamodb.cases import AuthorContacts, CaseStore
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.adapters.dynamodb.contacts import AuthorContacts
 from chalicelib.adapters.sqs import to_message
 from chalicelib.adapters.step_functions import EscalationWorkflow
 from chalicelib.domain.cases import Case, Event

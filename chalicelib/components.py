@@ -55,7 +55,7 @@ def unreadable_events() -> UnreadableEvents:
 @cache
 def mentions_poller() -> MentionsPoller | None:
     """The X mentions poller, or None (said once) when it has no credentials."""
-    from chalicelib.adapters.dynamodb.cases import Checkpoints
+    from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
     from chalicelib.adapters.x_api.mentions import MentionsPoller
     from chalicelib.channels import id_set
     from chalicelib.domain.times import utc_now
@@ -81,7 +81,7 @@ def mentions_poller() -> MentionsPoller | None:
 def brand_listener() -> BrandListener | None:
     """X brand listening, or None (said once) without credentials or the policy's
     `[listening]`; raises QueryTooLong when its terms make too long a search."""
-    from chalicelib.adapters.dynamodb.cases import Checkpoints
+    from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
     from chalicelib.adapters.x_api.listening import BrandListener
     from chalicelib.channels import id_set
     from chalicelib.domain.policy import load_policy
@@ -114,7 +114,8 @@ def brand_listener() -> BrandListener | None:
 def escalator() -> Escalator:
     from datetime import timedelta
 
-    from chalicelib.adapters.dynamodb.cases import AuthorContacts, CaseStore
+    from chalicelib.adapters.dynamodb.cases import CaseStore
+    from chalicelib.adapters.dynamodb.contacts import AuthorContacts
     from chalicelib.adapters.ses import Mailer
     from chalicelib.adapters.step_functions import EscalationWorkflow
     from chalicelib.domain.policy import load_policy
@@ -134,7 +135,7 @@ def escalator() -> Escalator:
         replier=x_replier,
         contacts=AuthorContacts(dynamodb, config.table),
         incidents=incidents(),
-        links=action_signer,
+        link_signer=action_signer,
     )
 
 

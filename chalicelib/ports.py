@@ -27,7 +27,8 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from chalicelib.domain.actions import Action, ActionToken
-from chalicelib.domain.cases import Case, Event, Notice, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, Event, Notice
 from chalicelib.domain.incidents import Incident, IncidentStatus
 from chalicelib.domain.posts import Post, PostNote, PostReference
 

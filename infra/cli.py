@@ -193,7 +193,7 @@ def _wait_for_timers(stack, poll_seconds: float = 0.5) -> None:
 
 def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
     from chalicelib import components
-    from chalicelib.domain.cases import Status
+    from chalicelib.domain.case_clock import Status
 
     queries = components.queries()
     counts = {status: len(queries.cases_in(status, 1000)) for status in Status}
@@ -238,7 +238,7 @@ def policy_check(path: Path) -> None:
         for problem in problems:
             click.echo(f"{path}: {problem}", err=True)
         sys.exit(1)
-    counts = [(len(rules.policy), "policy", "policies"), (len(rules.teams), "team", "teams")]
+    counts = [(len(rules.rules), "policy", "policies"), (len(rules.teams), "team", "teams")]
     counts.append((len(rules.topics), "topic", "topics"))
     summary = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n or one == "policy"]
     click.echo(f"{path}: ok, {', '.join(summary)}")
@@ -433,7 +433,7 @@ def report(
     import boto3
 
     from chalicelib.adapters.dynamodb.cases import CaseStore
-    from chalicelib.domain.policy import parse_duration
+    from chalicelib.domain.policy_values import parse_duration
     from infra import report as reports
     from infra.package import stack_name
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from chalicelib.domain.cases import Case
+from chalicelib.domain.cases import Case, EventKind
 from chalicelib.domain.errors import CaseNotFound
 from chalicelib.messages.emails import channel_name, excerpt
 
@@ -56,7 +56,7 @@ class EventPrinter:
         at = datetime.fromisoformat(event["at"])
         detail = event.get("detail", {})
         post = case.post
-        if kind == "opened":
+        if kind == EventKind.OPENED:
             label = "dismissed" if detail.get("status") == "dismissed" else "opened"
             workflow = "no workflow" if label == "dismissed" else f"{len(case.tiers)} tiers"
             if case.team and label != "dismissed":
@@ -66,18 +66,18 @@ class EventPrinter:
                 f"{case.priority} · {workflow} · "
                 f'{post.author.handle}: "{excerpt(post.text, 48)}"'
             )
-        elif kind == "notified":
+        elif kind == EventKind.NOTIFIED:
             label = f"tier {int(detail['tier'])}"
             text = f"emailed {', '.join(detail['to'])}"
-        elif kind == "moved":
+        elif kind == EventKind.MOVED:
             label = "moved"
             text = (
                 f"from {detail['from_team'] or 'no team'} to {detail['to_team']}, by {event['by']}"
             )
-        elif kind == "joined incident":
+        elif kind == EventKind.JOINED_INCIDENT:
             label = "incident"
             text = f'storm about "{detail["term"]}": {detail["incident_id"]}'
-        elif kind in ("responded", "resolved"):
+        elif kind in (EventKind.RESPONDED, EventKind.RESOLVED):
             label = kind
             tier = int(detail.get("tier", 0))
             text = f"by {event['by']}, " + (

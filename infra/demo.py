@@ -21,7 +21,7 @@ import requests
 
 from chalicelib.channels.signatures import sign_generic
 from chalicelib.domain.cases import case_id_for
-from chalicelib.domain.policy import parse_duration
+from chalicelib.domain.policy_values import parse_duration
 
 FEED_PATH = Path(__file__).with_name("demo_feed.jsonl")
 AGENT = "demo-agent"

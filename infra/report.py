@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb.cases import CaseStore
-from chalicelib.domain.cases import Case, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case
 from chalicelib.domain.figures import Figures, grouped, summarize
-from chalicelib.domain.policy import format_duration
+from chalicelib.domain.policy_values import format_duration
 
 REPORTED = (Status.OPEN, Status.RESPONDED, Status.RESOLVED)  # praise and spam are not
 MAX_CASES = 100_000  # per status: a report holds them all in memory

@@ -9,7 +9,6 @@ per second) so the local stack and tests run a day of escalation in seconds.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -18,27 +17,43 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.calendars import BusinessCalendar, QuietHours
+from chalicelib.domain.case_clock import CaseClock, Status, Tier
 from chalicelib.domain.errors import CaseConflict
 
 if TYPE_CHECKING:  # annotations only: the webhooks need case ids, not the policy (cold start)
-    from chalicelib.domain.policy import EscalationPolicy, TierSpec
     from chalicelib.domain.posts import Post
+    from chalicelib.domain.rules import Rule, TierSpec
     from chalicelib.domain.triage import Triage
 
 
-class Status(StrEnum):
-    OPEN = "open"  # nobody has responded yet: the timer runs (unless paused)
-    RESPONDED = "responded"  # first response given: escalation over
-    RESOLVED = "resolved"  # done
-    DISMISSED = "dismissed"  # praise, spam: recorded, never escalated
+class EventKind(StrEnum):
+    """What a line of a case's trail says happened (stored as its value)."""
 
-
-@dataclass(frozen=True)
-class Tier:
-    number: int  # 1-based
-    after_seconds: int  # policy time from opening
-    notify: tuple[str, ...]
-    quiet_hours: QuietHours | None = None  # its emails wait these out, unless urgent
+    OPENED = "opened"  # triage recorded the post as a case
+    TIMER_STARTED = "timer started"
+    TIMER_RESTARTED = "timer restarted"  # the reconciler replaced a timer that ended
+    ESCALATED = "escalated"  # a deadline passed, or a person escalated it now
+    NOTIFIED = "notified"  # an email went out
+    EMAIL_REFUSED = "email refused"
+    FOLLOW_UP = "follow-up"  # the customer wrote again in the thread
+    RESUMED = "resumed"  # a paused case's customer wrote: its clock runs again
+    REOPENED = "reopened"
+    BRAND_REPLY = "brand reply"  # the brand answered on the platform
+    AUTO_REPLIED = "auto-replied"  # the policy's acknowledgement went out
+    ADDRESSED_TO_US = "addressed to us"  # an overheard post came again, to the brand
+    JOINED_INCIDENT = "joined incident"
+    LEFT_INCIDENT = "left incident"
+    RESPONDED = "responded"
+    ACKNOWLEDGED = "acknowledged"
+    CLAIMED = "claimed"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    MOVED = "moved"
+    PAUSED = "paused"
+    POST_EDITED = "post edited"  # the platform's word about a post: edited,
+    POST_UNSENT = "post unsent"  # unsent,
+    POST_DELETED = "post deleted"  # or deleted by its author
+    ERASED = "erased"  # a data-protection erasure
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,7 @@ class Event:
     """One line of a case's audit trail: what happened, when, and who did it."""
 
     at: datetime
-    kind: str
+    kind: EventKind
     by: str
     detail: dict = field(default_factory=dict)
     author: str | None = None  # whose post it is about (`channel:author id`), if a customer's
@@ -72,15 +87,8 @@ def case_id_for(channel: str, post_id: str) -> str:
     return f"{channel}-{digest}"
 
 
-def whole_seconds_until(moment: datetime, now: datetime) -> int:
-    """Whole seconds to wait (Step Functions waits whole seconds), rounded down: the timer
-    wakes up to a second early and the escalate step waits out the rest, so emails leave
-    on the deadline, not up to a second after it."""
-    return max(0, math.floor((moment - now).total_seconds()))
-
-
 @dataclass(frozen=True)
-class Case:
+class Case(CaseClock):
     id: str
     post: Post
     intent: str
@@ -124,7 +132,7 @@ class Case:
         cls,
         post: Post,
         triage: Triage,
-        policy: EscalationPolicy,
+        policy: Rule,
         now: datetime,
         time_scale: float = 1.0,
         calendar: BusinessCalendar | None = None,
@@ -160,121 +168,16 @@ class Case:
             repeat_times=policy.repeat.times if policy.repeat else 0,
         )
 
-    @property
-    def is_open(self) -> bool:
-        return self.status is Status.OPEN
-
-    @property
-    def next_tier(self) -> Tier | None:
-        return self.tiers[self.tier] if self.tier < len(self.tiers) else None
-
-    def deadline(self, tier: Tier) -> datetime:
-        """When the tier is due."""
-        return self._after_policy_time(tier.after_seconds)
-
-    def _after_policy_time(self, seconds: float) -> datetime:
-        """The wall-clock moment when `seconds` of policy time (plus the time spent paused)
-        have passed since opening, counted in the calendar's opening hours if the case
-        has one. Policy time runs `time_scale` times faster than the wall clock from the
-        moment the case opened."""
-        seconds += self.paused_seconds
-        if self.calendar is None:
-            return self.wall_time(self.opened_at + timedelta(seconds=seconds))
-        return self.wall_time(self.calendar.add(self.opened_at, seconds))
-
-    def policy_time(self, moment: datetime) -> datetime:
-        """The policy clock's reading at a wall-clock moment (what calendars and quiet
-        hours are read against)."""
-        return self.opened_at + (moment - self.opened_at) * self.time_scale
-
-    def wall_time(self, policy_moment: datetime) -> datetime:
-        return self.opened_at + (policy_moment - self.opened_at) / self.time_scale
-
-    @property
-    def next_deadline(self) -> datetime | None:
-        """The next tier's deadline, or the last tier's next repeat; held back to the end
-        of an acknowledgement's hold. None when answered, paused, part of an incident or
-        all done."""
-        if not self.is_open or self.paused_at or self.incident_id or not self.tiers:
-            return None
-        if (tier := self.next_tier) is not None:
-            due = self.deadline(tier)
-        elif self.repeats_due < self.repeat_times:
-            last = self.tiers[-1].after_seconds
-            due = self._after_policy_time(last + self.repeat_every * (self.repeats_due + 1))
-        else:
-            return None
-        if self.held_until and self.held_until > due:
-            return self.held_until
-        return due
-
-    def is_due(self, now: datetime) -> bool:
-        deadline = self.next_deadline
-        return deadline is not None and now >= deadline
-
-    def seconds_until_next_deadline(self, now: datetime) -> int | None:
-        """Whole seconds to the next deadline (see `whole_seconds_until`); None when
-        nothing is left to wait for."""
-        deadline = self.next_deadline
-        return None if deadline is None else whole_seconds_until(deadline, now)
-
-    def policy_time_since_opened(self, now: datetime) -> timedelta:
-        """How long the customer has waited, in policy time (what people read)."""
-        return self.policy_span(self.opened_at, now)
-
-    def policy_span(self, start: datetime, end: datetime) -> timedelta:
-        """The policy time between two wall-clock moments."""
-        return (end - start) * self.time_scale
-
     def advanced(self) -> Case:
         """The deadline passed: the next tier is due, or the last tier's next repeat."""
         if self.next_tier is not None:
             return replace(self, tier=self.tier + 1)
         return replace(self, repeats_due=self.repeats_due + 1)
 
-    @property
-    def unsent(self) -> tuple[Tier, int] | None:
-        """The next email owed, oldest first: (tier, repeat number), or None. Several
-        are owed when quiet hours held them; each goes out in turn."""
-        if self.notified_tier < self.tier:
-            return self.tiers[self.notified_tier], 0
-        if self.repeats_sent < self.repeats_due:
-            return self.tiers[-1], self.repeats_sent + 1
-        return None
-
-    @property
-    def skipped_tiers(self) -> int:
-        """Tiers an urgent case passed over at once (their deadlines are all zero)."""
-        return max(0, self._first_deadline - 1)
-
-    @property
-    def breached(self) -> bool:
-        """Did a deadline pass unanswered? An urgent case's first tiers, emailed at once,
-        are not breaches: its first is the next tier's."""
-        return self.tier > self._first_deadline
-
-    @property
-    def sla_tier(self) -> Tier | None:
-        """The tier whose deadline is the case's SLA: the first with a deadline after
-        opening (an urgent case's at-once tiers are not), or the last; None without tiers."""
-        return self.tiers[min(self._first_deadline, len(self.tiers) - 1)] if self.tiers else None
-
-    @property
-    def _first_deadline(self) -> int:
-        """The index of the first tier with a deadline after opening (all: none)."""
-        return next((i for i, t in enumerate(self.tiers) if t.after_seconds), len(self.tiers))
-
     def sent(self, tier: Tier, repeat: int) -> Case:
         if repeat:
             return replace(self, repeats_sent=max(self.repeats_sent, repeat))
         return replace(self, notified_tier=max(self.notified_tier, tier.number))
-
-    def quiet_until(self, tier: Tier, now: datetime) -> datetime | None:
-        """When the tier's quiet hours end, if it is in them now and the case is not urgent."""
-        if tier.quiet_hours is None or self.priority == "urgent":
-            return None
-        end = tier.quiet_hours.end_after(self.policy_time(now))
-        return self.wall_time(end) if end else None
 
     def acknowledged(self, now: datetime, by: str) -> Case:
         """Seen, and in hand: further tiers wait for the claim window."""

@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chalicelib.domain.cases import Case, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case
 
 SAME_DAY_SECONDS = 24 * 3600
 

@@ -6,382 +6,39 @@ validated with pydantic; every problem is reported as `file: key.path: what was 
 
 from __future__ import annotations
 
-import re
-import string
 import tomllib
-from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
-from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
 
-import regex
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from chalicelib.domain.calendars import (
-    WEEKDAYS,
     BusinessCalendar,
-    QuietHours,
-    parse_interval,
-    parse_quiet_hours,
 )
-from chalicelib.domain.posts import ChannelName, LanguageCode
+from chalicelib.domain.policy_sections import CalendarSpec, Listening, Storms, TeamSpec, TopicSpec
+from chalicelib.domain.policy_values import Duration, Name, format_duration
+from chalicelib.domain.rules import CaseFacts, Rule
 from chalicelib.domain.topics import (
     CHECK_BUDGET,
     OTHER,
     Taxonomy,
-    compile_topic,
-    nested_repeat,
     too_slow,
-    topic_pattern,
 )
-from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS, Intent, Priority
+from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS
 from chalicelib.settings import DEFAULT_POLICY_PATH
 
 MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.domain.retention.DEDUPE_RETENTION
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def parse_duration(value: object) -> int:
-    """`"90m"`, `"2h"`, `"1h30m"`, `"1d"`, `"45s"` → seconds (positive)."""
-    if isinstance(value, str) and (found := _DURATION.match(value.strip())) and any(found.groups()):
-        days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
-        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-        if total > 0:
-            return total
-    raise ValueError(f'expected a duration like "90m", "2h" or "1d", got {value!r}')
-
-
-def format_duration(seconds: float) -> str:
-    """The inverse for people: 3600 → "60 min", 7200 → "2 h", 93600 → "26 h"."""
-    minutes = round(seconds / 60)
-    if minutes < 120:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError(f"expected an email address, got {value!r}")
-    return value
-
-
-def _reply_template(value: str) -> str:
-    for _, name, spec, conversion in string.Formatter().parse(value):
-        if name is not None and (name != "handle" or spec or conversion):
-            raise ValueError(f"only {{handle}} may be filled in, not {{{name}}}")
-    if not 1 <= len(value.format(handle="@" + "h" * 15)) <= 280:
-        raise ValueError("expected a reply of 1 to 280 characters (with a 16-character handle)")
-    return value
-
-
-Duration = Annotated[int, BeforeValidator(parse_duration)]
-EmailAddress = Annotated[str, AfterValidator(_email)]
-
-
-def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f"expected an IANA time zone like 'Europe/London', got {value!r}"
-        ) from None
-    return value
-
-
-def _listed(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
-
-
-def _interval(value: str) -> str:
-    parse_interval(value)
-    return value
-
-
-Interval = Annotated[str, AfterValidator(_interval)]
-
-
-class CalendarSpec(BaseModel):
-    """When a team is at work: `hours` per weekday (mon..sun), in `timezone`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    timezone: Annotated[str, AfterValidator(_time_zone)]
-    hours: dict[Literal[WEEKDAYS], Interval | list[Interval]]
-    holidays: list[date] = []
-
-    @model_validator(mode="after")
-    def _open_sometimes(self) -> CalendarSpec:
-        if not any(self.hours.values()):
-            raise ValueError("hours: a calendar needs opening hours on at least one weekday")
-        unordered = [
-            f"hours.{day}: intervals must be in order and not overlap, got {value!r}"
-            for day, value in self.hours.items()
-            if any(
-                opens < closes
-                for (_, closes), (opens, _) in pairwise(map(parse_interval, _listed(value)))
-            )
-        ]
-        if unordered:
-            raise ValueError("; ".join(unordered))
-        return self
-
-    def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar.from_spec(self.model_dump(mode="json"))
-
-
-class QuietSpec(BaseModel):
-    """When a tier's people are not emailed unless the case is urgent: `22:00-07:00`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    timezone: Annotated[str, AfterValidator(_time_zone)]
-    hours: Annotated[str, AfterValidator(parse_quiet_hours)]
-
-    def quiet_hours(self) -> QuietHours:
-        return QuietHours(**self.model_dump())
-
-
-class TierSpec(BaseModel):
-    """One tier: if nobody has responded `after` this long, email `notify`, or the
-    policy's team's members for this tier."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    after: Duration
-    notify: Annotated[list[EmailAddress], Field(min_length=1)] | None = None
-    """Who to email at this tier, instead of the team's members for it."""
-    quiet_hours: QuietSpec | None = None
-    """Overrides the team's quiet hours for this tier."""
-
-
-class RepeatSpec(BaseModel):
-    """The last tier is emailed again `every` so long, at most `times` times."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    every: Duration
-    times: Annotated[int, Field(ge=1, le=100)]
-
-
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-
-
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(
-            f"expected a lowercase name like 'billing' or 'trust-safety' (a-z, 0-9, - and _, "
-            f"at most 40), got {value!r}"
-        )
-    return value
-
-
-Name = Annotated[str, AfterValidator(_name)]
 """A team's or a topic's name: lowercase, like `billing` or `trust-safety`."""
-
-
-class TeamSpec(BaseModel):
-    """The people who own a kind of case: `members[0]` is emailed at tier 1, `members[1]`
-    at tier 2, and so on; the last list is emailed at any later tier too."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    members: Annotated[
-        list[Annotated[list[EmailAddress], Field(min_length=1)]], Field(min_length=1)
-    ]
-    calendar: str | None = None
-    """Its business hours: its policies' `after` durations count in them (unless the
-    policy names a calendar of its own)."""
-    quiet_hours: QuietSpec | None = None
-    """When its members are not emailed unless the case is urgent (a tier may override)."""
-
-    def members_for(self, tier: int) -> list[str]:
-        return self.members[min(tier, len(self.members)) - 1]
-
-
-def _pattern(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as error:
-        raise ValueError(f"not a valid regular expression ({error}): {value!r}") from None
-    if nested_repeat(value):
-        raise ValueError(
-            "a repeat inside a repeat (like `(a+)+`) can take minutes to fail on a post; "
-            f"write it without one, got {value!r}"
-        )
-    return value
-
-
-class TopicSpec(BaseModel):
-    """What a topic's posts say: `terms` (words or phrases) and `patterns` (regular
-    expressions), matched on word boundaries, ignoring case and accents."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    terms: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]] = []
-    patterns: list[Annotated[str, AfterValidator(_pattern)]] = []
-
-    @model_validator(mode="after")
-    def _says_something(self) -> TopicSpec:
-        if not (self.terms or self.patterns):
-            raise ValueError("a topic needs `terms` or `patterns`")
-        if empty := [p for p in self.patterns if re.fullmatch(p, "")]:
-            raise ValueError(f"patterns: a pattern must not match nothing at all, got {empty[0]!r}")
-        try:  # as Python's re reads it (inline flags, group names clash) and as triage runs it
-            re.compile(topic_pattern(self.terms, self.patterns))
-            compile_topic(self.terms, self.patterns)
-        except (re.error, regex.error) as error:
-            raise ValueError(f"the topic's terms and patterns do not combine: {error}") from None
-        return self
-
-
-class Match(BaseModel):
-    """Which cases a policy is for; a missing key matches everything."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    topic: Annotated[list[Name], Field(min_length=1)] | None = None
-    """Topics from `[topics]` (or `other`: a post no topic fits)."""
-    language: Annotated[list[LanguageCode], Field(min_length=1)] | None = None
-    """Language codes: `en` fits `en` and `en-GB`; a post whose language is unknown fits
-    none."""
-    channel: Annotated[list[ChannelName], Field(min_length=1)] | None = None
-    intent: Annotated[list[Intent], Field(min_length=1)] | None = None
-    priority: Annotated[list[Priority], Field(min_length=1)] | None = None
-    brand: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
-    """Brand accounts (X user ids, page ids, a generic source's brand names)."""
-
-    @property
-    def is_catch_all(self) -> bool:
-        keys = (self.topic, self.language, self.channel, self.intent, self.priority, self.brand)
-        return all(key is None for key in keys)
-
-    def fits(self, case: CaseFacts) -> bool:
-        return (
-            (self.topic is None or case.topic in self.topic)
-            and (self.language is None or _speaks(case.language, self.language))
-            and (self.channel is None or case.channel in self.channel)
-            and (self.intent is None or case.intent in self.intent)
-            and (self.priority is None or case.priority in self.priority)
-            and (self.brand is None or case.brand in self.brand)
-        )
-
-
-def _speaks(language: str | None, languages: list[str]) -> bool:
-    """`en` fits `en` and `en-GB`; `zh-Hant` fits `zh-Hant-TW` (case aside)."""
-    if language is None:
-        return False
-    language = language.lower()
-    return any(
-        language == code.lower() or language.startswith(code.lower() + "-") for code in languages
-    )
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What routing reads of a new case: its post's channel, brand and language, and
-    triage's intent, priority and topic."""
-
-    channel: str
-    intent: str
-    priority: str
-    brand: str | None = None
-    topic: str = OTHER
-    language: str | None = None
-
-
-class EscalationPolicy(BaseModel):
-    """A named rule: cases it matches climb its tiers; no tiers means no workflow."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[str, Field(min_length=1)]
-    match: Match = Match()
-    team: Name | None = None
-    """The team whose members each tier emails (default: the file's `default_team`)."""
-    tiers: list[TierSpec] = []
-    acknowledge: Annotated[str, AfterValidator(_reply_template)] | None = None
-    """A public reply to send on X when a case opens (off unless set): `{handle}` is the
-    customer's handle."""
-    calendar: str | None = None
-    """Count `after` durations in this calendar's opening hours only (default: around
-    the clock)."""
-    claim_window: Duration = 30 * 60
-    """How long acknowledging (claiming) a case holds its further tiers."""
-    repeat: RepeatSpec | None = None
-    urgent_starts_at: Annotated[int, Field(ge=1)] | None = None
-    """Urgent cases skip the tiers before this one: it is emailed at once, and the later
-    tiers keep their distance from it."""
-
-    @model_validator(mode="after")
-    def _tiers_in_order(self) -> EscalationPolicy:
-        if self.urgent_starts_at is not None and self.urgent_starts_at > len(self.tiers):
-            raise ValueError(
-                f"urgent_starts_at: there is no tier {self.urgent_starts_at} "
-                f"(this policy has {len(self.tiers)})"
-            )
-        for earlier, later in zip(self.tiers, self.tiers[1:], strict=False):
-            if later.after <= earlier.after:
-                raise ValueError(
-                    f"tiers: each tier's `after` must be later than the one before "
-                    f"({format_duration(later.after)} follows {format_duration(earlier.after)})"
-                )
-        return self
-
-
-class Storms(BaseModel):
-    """When `threshold` complaints about the same thing arrive within `window`, they are
-    one incident: `notify` (the crisis tier) is emailed once, not once per complaint."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    threshold: Annotated[int, Field(ge=2, le=1000)] = 10
-    window: Duration = 15 * 60
-    notify: Annotated[list[EmailAddress], Field(min_length=1)]
-
-
-_HASHTAG = re.compile(r"^#\w{1,100}$")
-SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-
-
-def _hashtag(value: str) -> str:
-    if not _HASHTAG.match(value):
-        raise ValueError(f"expected a hashtag like '#acmefail', got {value!r}")
-    return value
-
-
-class Listening(BaseModel):
-    """Brand listening on X: posts that name the brand (`terms`, words or phrases) or use
-    its `hashtags` without tagging it are searched for, and the complaints and questions
-    among them become cases, marked as not addressed to us."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    terms: list[SearchTerm] = []
-    hashtags: list[Annotated[str, AfterValidator(_hashtag)]] = []
-
-    @model_validator(mode="after")
-    def _something_to_listen_for(self) -> Listening:
-        if not (self.terms or self.hashtags):
-            raise ValueError("listening needs `terms` or `hashtags` to search for")
-        for term in self.terms:
-            if '"' in term:
-                raise ValueError(f"terms: a term cannot hold a double quote, got {term!r}")
-        return self
 
 
 class Policy(BaseModel):
@@ -389,7 +46,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    policy: Annotated[list[EscalationPolicy], Field(min_length=1)]
+    rules: Annotated[list[Rule], Field(min_length=1, alias="policy")]  # `[[policy]]`
     calendars: dict[Annotated[str, Field(min_length=1)], CalendarSpec] = {}
     teams: dict[Name, TeamSpec] = {}
     default_team: Name | None = None
@@ -417,19 +74,19 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _ends_with_one_catch_all(self) -> Policy:
-        names = [rule.name for rule in self.policy]
+        names = [rule.name for rule in self.rules]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"policy names must be unique; repeated: {', '.join(duplicates)}")
-        for index, rule in enumerate(self.policy):
-            if rule.match.is_catch_all and index != len(self.policy) - 1:
+        for index, rule in enumerate(self.rules):
+            if rule.match.is_catch_all and index != len(self.rules) - 1:
                 raise ValueError(
                     f"policy[{index}] ({rule.name!r}) has no `match`, so it fits every case and "
                     f"the policies after it could never apply; move it last"
                 )
         if problems := self._dangling_references():
             raise ValueError("\n".join(problems))  # one problem a line (see load_policy)
-        if not self.policy[-1].match.is_catch_all:
+        if not self.rules[-1].match.is_catch_all:
             raise ValueError(
                 "the last policy must have no `match`: it is the default for cases no other "
                 "policy fits"
@@ -455,7 +112,7 @@ class Policy(BaseModel):
         if OTHER in self.topics:
             problems.append(f"topics.{OTHER}: is what a post no topic fits is about; rename it")
         topics = {**self.topics, OTHER: None}
-        for index, rule in enumerate(self.policy):
+        for index, rule in enumerate(self.rules):
             where = f"policy[{index}] ({rule.name!r})"
             if rule.calendar is not None and rule.calendar not in self.calendars:
                 problems.append(
@@ -499,7 +156,7 @@ class Policy(BaseModel):
                     )
         return problems
 
-    def calendar_for(self, rule: EscalationPolicy) -> BusinessCalendar | None:
+    def calendar_for(self, rule: Rule) -> BusinessCalendar | None:
         return self.calendars[rule.calendar].calendar() if rule.calendar else None
 
     def for_case(
@@ -510,13 +167,13 @@ class Policy(BaseModel):
         brand: str | None = None,
         topic: str = OTHER,
         language: str | None = None,
-    ) -> EscalationPolicy:
+    ) -> Rule:
         """The first policy that fits the case, as its case sees it: with its team (its
         own, or the default team) filled in. Each tier emails its own `notify` if it has
         one, else the team's members for it, under the team's quiet hours (unless the tier
         sets its own); the team's calendar applies if the policy names none."""
         case = CaseFacts(channel, intent, priority, brand, topic, language)
-        rule = next(rule for rule in self.policy if rule.match.fits(case))
+        rule = next(rule for rule in self.rules if rule.match.fits(case))
         name = rule.team or self.default_team
         if name is None:
             return rule

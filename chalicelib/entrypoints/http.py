@@ -174,7 +174,7 @@ def wanted_cases(queries: Queries, params: Mapping[str, str]) -> list[Case]:
     """The cases GET /cases asks for: the one holding `post` (`<channel>:<post id>`),
     or up to `limit` (1 to 1000, 100 unless said) in `status` (open unless said).
     Raises BadRequest for a parameter it cannot use."""
-    from chalicelib.domain.cases import Status
+    from chalicelib.domain.case_clock import Status
 
     if "post" in params:
         channel, _, post_id = params["post"].partition(":")
@@ -203,6 +203,6 @@ def act_on_case(escalator: Escalator, case_id: str, action: str, body: bytes | N
         move = parse_action(body, MoveAction)
         return escalator.move(case_id, move.team, move.by)
     if action in set(Action):
-        return escalator.take(case_id, Action(action), parse_action(body, AgentAction).by)
+        return escalator.do_action(case_id, Action(action), parse_action(body, AgentAction).by)
     known = ", ".join(["respond", "pause", *Action])
     raise BadRequest(f"no action {action!r}; try {known}", status=404)

@@ -25,7 +25,7 @@ from chalicelib.domain.errors import (
     LinkUsed,
     UnknownTeam,
 )
-from chalicelib.domain.policy import format_duration
+from chalicelib.domain.policy_values import format_duration
 from chalicelib.domain.times import iso
 from chalicelib.entrypoints.http import bearer_token_error
 from chalicelib.messages.emails import channel_name, excerpt
@@ -78,7 +78,7 @@ def action_link(
     if isinstance(grant, Response):
         return grant
     try:
-        case = escalator.act(grant) if confirmed else escalator.preview(grant)
+        case = escalator.follow_link(grant) if confirmed else escalator.preview_link(grant)
     except (CaseNotFound, CaseConflict, LinkUsed, UnknownTeam) as refusal:
         return _refused(refusal, grant, queries)
     state = "done" if confirmed else "confirm"

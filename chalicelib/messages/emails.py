@@ -12,14 +12,15 @@ from typing import Any
 
 from chalicelib.adapters.signing import ActionSigner
 from chalicelib.domain.actions import Action, button_label
-from chalicelib.domain.cases import Case, Event, Tier
+from chalicelib.domain.case_clock import Tier
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.incidents import Incident
-from chalicelib.domain.policy import format_duration
+from chalicelib.domain.policy_values import format_duration
 from chalicelib.messages.rendering import render
 
 CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
 SUBJECT_EXCERPT = 60
-QUIET_EVENTS = {"timer started"}  # bookkeeping, not news for a supervisor
+QUIET_EVENTS = {EventKind.TIMER_STARTED}  # bookkeeping, not news for a supervisor
 SYSTEM_ACTORS = {"timer", "triage", "escalator", "storm"}
 
 
@@ -89,13 +90,13 @@ def action_links(
 
 def _timeline_entry(event: Event) -> str:
     tier = event.detail.get("to_tier") or event.detail.get("tier")
-    if event.kind == "notified":
+    if event.kind is EventKind.NOTIFIED:
         return f"tier {tier} emailed"
-    if event.kind == "escalated":
+    if event.kind is EventKind.ESCALATED:
         return f"escalated to tier {tier}"
-    if event.kind == "moved":
+    if event.kind is EventKind.MOVED:
         return f"moved to team {event.detail.get('to_team')} at tier {tier}"
-    return f"{event.kind} at tier {tier}" if tier else event.kind
+    return f"{event.kind} at tier {tier}" if tier else str(event.kind)
 
 
 def escalation_emails(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib import telemetry
 from chalicelib.domain.actions import Action, ActionToken
-from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.errors import CaseConflict, LinkUsed, UnknownTeam
 from chalicelib.domain.figures import first_response_seconds
 from chalicelib.domain.times import iso
@@ -30,11 +30,11 @@ def respond(
     """Record the first response: the escalation ends. `at`: when it was given, if
     earlier than now: a platform reply is timed by its arrival, not by when the queue
     got to it (an escalation may have gone out in between; the trail shows both)."""
-    case = _change(
+    case = _change_case(
         ctx,
         case_id,
         by,
-        "responded",
+        EventKind.RESPONDED,
         lambda case, now: case.responded(
             max(min(at, now), case.opened_at) if at else now, by, text
         ),
@@ -44,7 +44,7 @@ def respond(
     return case
 
 
-def take(
+def do_action(
     ctx: Context,
     case_id: str,
     action: Action,
@@ -54,36 +54,36 @@ def take(
 ) -> Case:
     """A supervisor's action on a case, from the agent API or an email `link`; `team`:
     where a move hands it (an email link names its own)."""
-    kind, change = _decision(ctx, action, by, link, team)
-    return _change(ctx, case_id, by, kind, change, link)
+    kind, change = _what_it_does(ctx, action, by, link, team)
+    return _change_case(ctx, case_id, by, kind, change, link)
 
 
-def act(ctx: Context, link: ActionToken) -> Case:
+def follow_link(ctx: Context, link: ActionToken) -> Case:
     """What an email's action link asks, done once, in the recipient's name. A link
     that acted before raises LinkUsed, after making sure the timer it restarted
     runs (its start may have failed after the change was stored)."""
     try:
         if ctx.cases.link_used_at(link.case_id, link.nonce):
             raise LinkUsed(link.case_id)
-        return take(ctx, link.case_id, link.action, link.recipient, link)
+        return do_action(ctx, link.case_id, link.action, link.recipient, link)
     except LinkUsed:
         timers.ensure_timer(ctx, ctx.cases.get(link.case_id))
         raise
 
 
-def preview(ctx: Context, link: ActionToken) -> Case:
+def preview_link(ctx: Context, link: ActionToken) -> Case:
     """The case an email link is about, if the link may act on it now: raises what
     `act` would (LinkUsed, CaseConflict), and changes nothing."""
     case = ctx.cases.get(link.case_id)
     if ctx.cases.link_used_at(case.id, link.nonce):
         raise LinkUsed(case.id)
-    _decision(ctx, link.action, link.recipient, link)[1](case, ctx.clock())
+    _what_it_does(ctx, link.action, link.recipient, link)[1](case, ctx.clock())
     return case
 
 
-def _decision(
+def _what_it_does(
     ctx: Context, action: Action, by: str, link: ActionToken | None, team: str | None = None
-) -> tuple[str, Callable[[Case, datetime], Case]]:
+) -> tuple[EventKind, Callable[[Case, datetime], Case]]:
     """The audit event's kind, and the domain change. An email link acts only on
     the opening it was sent for, while its recipient is still one of the people the
     case's tiers email (a move takes the case from the old team's hands); snooze and
@@ -91,17 +91,17 @@ def _decision(
     cannot push a later tier around)."""
     match action:
         case Action.ACKNOWLEDGE:
-            kind, change = "acknowledged", lambda case, now: case.acknowledged(now, by)
+            kind, change = EventKind.ACKNOWLEDGED, lambda case, now: case.acknowledged(now, by)
         case Action.CLAIM:
-            kind, change = "claimed", lambda case, now: case.claimed(now, by)
+            kind, change = EventKind.CLAIMED, lambda case, now: case.claimed(now, by)
         case Action.SNOOZE:
-            kind, change = "snoozed", lambda case, now: case.snoozed(SNOOZE_SECONDS)
+            kind, change = EventKind.SNOOZED, lambda case, now: case.snoozed(SNOOZE_SECONDS)
         case Action.ESCALATE:
-            kind, change = "escalated", lambda case, now: case.escalated_now()
+            kind, change = EventKind.ESCALATED, lambda case, now: case.escalated_now()
         case Action.RESOLVE:
-            kind, change = "resolved", lambda case, now: case.resolved(now, by)
+            kind, change = EventKind.RESOLVED, lambda case, now: case.resolved(now, by)
         case Action.MOVE:
-            kind, change = "moved", _move_to(ctx, (link and link.team) or team)
+            kind, change = EventKind.MOVED, _move_to(ctx, (link and link.team) or team)
     if link is None:
         return kind, change
 
@@ -123,7 +123,7 @@ def _decision(
 
 def move(ctx: Context, case_id: str, team: str, by: str) -> Case:
     """Hand a case to another team (see `Action.MOVE`), from the agent API."""
-    return take(ctx, case_id, Action.MOVE, by, team=team)
+    return do_action(ctx, case_id, Action.MOVE, by, team=team)
 
 
 def _move_to(ctx: Context, team: str | None) -> Callable[[Case, datetime], Case]:
@@ -140,14 +140,14 @@ def _move_to(ctx: Context, team: str | None) -> Callable[[Case, datetime], Case]
 
 def pause(ctx: Context, case_id: str, by: str) -> Case:
     """Waiting on the customer: the clock stops until they write again."""
-    return _change(ctx, case_id, by, "paused", lambda case, now: case.paused(now))
+    return _change_case(ctx, case_id, by, EventKind.PAUSED, lambda case, now: case.paused(now))
 
 
-def _change(
+def _change_case(
     ctx: Context,
     case_id: str,
     by: str,
-    kind: str,
+    kind: EventKind,
     change: Callable[[Case, datetime], Case],
     link: ActionToken | None = None,
 ) -> Case:

@@ -42,4 +42,4 @@ class Context:
     replier: Callable[[], Replier | None] = _none  # acknowledgements on X
     contacts: AuthorContacts | None = None  # spots repeat contact, if given
     incidents: IncidentRepository | None = None  # groups storms, if given and the policy says
-    links: Callable[[], LinkSigner | None] = _none  # signs emails' action links
+    link_signer: Callable[[], LinkSigner | None] = _none  # signs emails' action links

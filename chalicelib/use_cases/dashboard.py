@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chalicelib.domain.cases import Case, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case
 from chalicelib.domain.figures import Figures, grouped
 
 DAY_SECONDS = 24 * 3600  # policy time the "last 24 hours" figures cover

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
-from chalicelib.domain.cases import Case, Event, whole_seconds_until
+from chalicelib.domain.case_clock import whole_seconds_until
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.errors import CaseNotFound, ConcurrentChange
 from chalicelib.domain.times import iso
 from chalicelib.use_cases import notify
@@ -62,7 +63,9 @@ def escalate(ctx: Context, case_id: str, timer_round: int = 0) -> EscalationStep
         )
         breached_before = case.breached
         try:
-            case = ctx.cases.update(case, case.advanced(), Event(now, "escalated", "timer", detail))
+            case = ctx.cases.update(
+                case, case.advanced(), Event(now, EventKind.ESCALATED, "timer", detail)
+            )
         except ConcurrentChange:  # re-decide on fresh state
             return EscalationStep(case_id, 0, done=False, timer_round=timer_round)
         if tier is not None:

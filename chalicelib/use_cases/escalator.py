@@ -41,17 +41,17 @@ class Escalator(Context):
         """Record the first response: the escalation ends."""
         return agent_actions.respond(self, case_id, by, text, at)
 
-    def take(self, case_id: str, action: Action, by: str, team: str | None = None) -> Case:
+    def do_action(self, case_id: str, action: Action, by: str, team: str | None = None) -> Case:
         """A supervisor's action on a case, from the agent API."""
-        return agent_actions.take(self, case_id, action, by, team=team)
+        return agent_actions.do_action(self, case_id, action, by, team=team)
 
-    def act(self, link: ActionToken) -> Case:
+    def follow_link(self, link: ActionToken) -> Case:
         """What an email's action link asks, done once, in its recipient's name."""
-        return agent_actions.act(self, link)
+        return agent_actions.follow_link(self, link)
 
-    def preview(self, link: ActionToken) -> Case:
+    def preview_link(self, link: ActionToken) -> Case:
         """The case an email link is about, if the link may act on it now."""
-        return agent_actions.preview(self, link)
+        return agent_actions.preview_link(self, link)
 
     def move(self, case_id: str, team: str, by: str) -> Case:
         """Hand a case to another team."""

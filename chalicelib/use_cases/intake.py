@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
-from chalicelib.domain.cases import Case, Event, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.errors import CaseConflict, DuplicatePost, ReplyFailed, ThreadTaken
 from chalicelib.domain.posts import Post, PostNote, person_of
 from chalicelib.domain.retention import DEDUPE_RETENTION
@@ -76,7 +77,7 @@ def note(ctx: Context, note: PostNote) -> Case | None:
     if note.text is not None:
         detail["text"] = note.text[:280]
     author = f"{note.channel}:{note.by}" if note.by else None
-    event = Event(note.at, f"post {note.change}", by or "the platform", detail, author)
+    event = Event(note.at, EventKind(f"post {note.change}"), by or "the platform", detail, author)
     try:
         ctx.cases.attach_note(case.id, note, event)
     except DuplicatePost:
@@ -98,7 +99,7 @@ def _follow_up(ctx: Context, case: Case, post: Post) -> Case:
     waiting on them, its clock resumes with the time that was left."""
     event = Event(
         ctx.clock(),
-        "follow-up",
+        EventKind.FOLLOW_UP,
         post.author.handle,
         {"post_id": post.id, "text": post.text[:280]},
         person_of(post),
@@ -119,7 +120,7 @@ def _follow_up(ctx: Context, case: Case, post: Post) -> Case:
         if case.paused_at is None or not case.is_open:
             return None
         now = max(post.received_at or ctx.clock(), case.paused_at)  # they wrote then
-        resumed = Event(now, "resumed", post.author.handle, {}, person_of(post))
+        resumed = Event(now, EventKind.RESUMED, post.author.handle, {}, person_of(post))
         return case.resumed(now), [resumed]
 
     return _carry_on(ctx, changes.settle(ctx, case, resume)[1])
@@ -131,12 +132,12 @@ def _reopen(ctx: Context, case: Case, post: Post) -> Case:
     now = post.received_at or ctx.clock()
     person = person_of(post)
     detail = {"post_id": post.id, "text": post.text[:280]}
-    event = Event(now, "reopened", post.author.handle, detail, person)
+    event = Event(now, EventKind.REOPENED, post.author.handle, detail, person)
     try:
         ctx.cases.attach(
             case.id,
             post,
-            Event(now, "follow-up", post.author.handle, {"post_id": post.id}, person),
+            Event(now, EventKind.FOLLOW_UP, post.author.handle, {"post_id": post.id}, person),
         )
     except DuplicatePost:
         logger.info("duplicate post", extra={"case_id": case.id, "post_id": post.id})
@@ -166,7 +167,7 @@ def _brand_replied(ctx: Context, post: Post, case_id: str | None) -> Case | None
     by = f"{post.author.handle} on {post.channel}"
     event = Event(
         ctx.clock(),
-        "brand reply",
+        EventKind.BRAND_REPLY,
         by,
         {
             "post_id": post.id,
@@ -194,7 +195,9 @@ def _written_to_us(ctx: Context, case_id: str, post: Post) -> Case:
         if case.post.id != post.id or case.post.addressed_to_us or not post.addressed_to_us:
             return None
         detail = {"post_id": post.id, "found_by": case.post.found_by}
-        return case.addressed(post), [Event(ctx.clock(), "addressed to us", "escalator", detail)]
+        return case.addressed(post), [
+            Event(ctx.clock(), EventKind.ADDRESSED_TO_US, "escalator", detail)
+        ]
 
     return changes.settle(ctx, ctx.cases.get(case_id), addressed)[1]
 
@@ -227,7 +230,7 @@ def open_case(ctx: Context, post: Post, thread: str | None = None, tries: int = 
     case = Case.open(post, verdict, rule, now, ctx.time_scale, calendar)
     opened = Event(
         now,
-        "opened",
+        EventKind.OPENED,
         "triage",
         {
             "intent": case.intent,
@@ -308,5 +311,7 @@ def _acknowledge(ctx: Context, case: Case, template: str, replier: Replier) -> N
             "acknowledgement not sent", extra={"case_id": case.id, "error": str(failure)}
         )
         return
-    event = Event(ctx.clock(), "auto-replied", "escalator", {"post_id": reply_id, "text": text})
+    event = Event(
+        ctx.clock(), EventKind.AUTO_REPLIED, "escalator", {"post_id": reply_id, "text": text}
+    )
     ctx.cases.record_acknowledgement(case.id, case.post.channel, reply_id, event)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
-from chalicelib.domain.cases import Case, Event, Notice
+from chalicelib.domain.cases import Case, Event, EventKind, Notice
 from chalicelib.domain.errors import ConcurrentChange, EmailRejected
 from chalicelib.messages.emails import escalation_emails
 from chalicelib.use_cases import changes
@@ -36,7 +36,7 @@ def notify(ctx: Context, case: Case, now: datetime) -> Case:
         now,
         ctx.sender,
         ctx.base_url(),
-        ctx.links(),
+        ctx.link_signer(),
         list(ctx.policy.teams),
     )
     refused = []
@@ -59,7 +59,7 @@ def notify(ctx: Context, case: Case, now: datetime) -> Case:
             extra={"case_id": case.id, "to": notice.recipient, "error": str(refusal)},
         )
         detail = {"tier": notice.tier, "to": [notice.recipient], "error": str(refusal)[:500]}
-        ctx.cases.append_event(case.id, Event(now, "email refused", "timer", detail))
+        ctx.cases.append_event(case.id, Event(now, EventKind.EMAIL_REFUSED, "timer", detail))
     # A response may land meanwhile: the emails went out all the same, so record it.
     return changes.settle(
         ctx,
@@ -82,7 +82,7 @@ def _send(
     detail = {"tier": notice.tier, "to": [notice.recipient], "message_id": message_id}
     if notice.repeat:
         detail["repeat"] = notice.repeat
-    sent = Event(now, "notified", "timer", detail)
+    sent = Event(now, EventKind.NOTIFIED, "timer", detail)
     ctx.cases.confirm_notification(case, notice, message_id, sent)
     logger.info("tier notified", extra={"case_id": case.id, "tier": notice.tier})
     return None

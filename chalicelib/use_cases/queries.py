@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain.cases import Case, Event, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, Event
 from chalicelib.domain.errors import IncidentNotFound
 from chalicelib.domain.incidents import Incident, IncidentStatus
 from chalicelib.domain.times import utc_now

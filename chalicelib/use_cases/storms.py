@@ -12,10 +12,10 @@ from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
 from chalicelib.domain.actions import Action
-from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.errors import CaseConflict, CaseNotFound, EmailRejected
 from chalicelib.domain.incidents import Incident, IncidentStatus, storm_terms
-from chalicelib.domain.policy import format_duration
+from chalicelib.domain.policy_values import format_duration
 from chalicelib.domain.posts import person_of
 from chalicelib.messages.emails import incident_email
 from chalicelib.use_cases import agent_actions, changes, timers
@@ -48,11 +48,15 @@ def join_storm(ctx: Context, case: Case, retry: bool) -> Case | None:
         if incident_id is None and len(set(members.values())) >= storms.threshold:
             incident = _open_incident(ctx, term, case, members, storms.threshold)
             if incident is not None:
-                return _link_all(ctx, case, incident)
+                return _join_with_members(ctx, case, incident)
             incident_id = ctx.incidents.open_incident_for(term)
         incident = incident_id and ctx.incidents.join(incident_id, case.id)
         if incident:
-            return _link_all(ctx, case, incident) if retry else _link(ctx, case, incident)
+            return (
+                _join_with_members(ctx, case, incident)
+                if retry
+                else _join_incident(ctx, case, incident)
+            )
     return None
 
 
@@ -70,16 +74,16 @@ def _open_incident(
     return incident if ctx.incidents.create(incident) else None
 
 
-def _link_all(ctx: Context, case: Case, incident: Incident) -> Case:
+def _join_with_members(ctx: Context, case: Case, incident: Incident) -> Case:
     """Link the case to its incident, and every member not linked yet: on a retry,
     this may be the opener, stopped half-way the first time."""
     for member in incident.members:
         if member != case.id:
-            _link(ctx, ctx.cases.get(member), incident)
-    return _link(ctx, case, incident)
+            _join_incident(ctx, ctx.cases.get(member), incident)
+    return _join_incident(ctx, case, incident)
 
 
-def _link(ctx: Context, case: Case, incident: Incident) -> Case:
+def _join_incident(ctx: Context, case: Case, incident: Incident) -> Case:
     """Make the case part of the incident: its own escalation ends there."""
 
     def join(case: Case) -> Change | None:
@@ -87,7 +91,7 @@ def _link(ctx: Context, case: Case, incident: Incident) -> Case:
             return None
         event = Event(
             ctx.clock(),
-            "joined incident",
+            EventKind.JOINED_INCIDENT,
             "storm",
             {"incident_id": incident.id, "term": incident.term},
         )
@@ -175,7 +179,7 @@ def resolve_incident(ctx: Context, incident_id: str, by: str, everyone: bool = F
     for case_id in resolved.members:
         try:
             if everyone or case_id in resolved.told:
-                agent_actions.take(ctx, case_id, Action.RESOLVE, by)
+                agent_actions.do_action(ctx, case_id, Action.RESOLVE, by)
             else:
                 _leave_incident(ctx, case_id, resolved, by)
         except (CaseConflict, CaseNotFound):
@@ -191,6 +195,6 @@ def _leave_incident(ctx: Context, case_id: str, incident: Incident, by: str) -> 
         if case.incident_id != incident.id or not case.is_open:
             return None
         detail = {"incident_id": incident.id}
-        return case.left_incident(), [Event(ctx.clock(), "left incident", by, detail)]
+        return case.left_incident(), [Event(ctx.clock(), EventKind.LEFT_INCIDENT, by, detail)]
 
     return timers.ensure_timer(ctx, changes.settle(ctx, ctx.cases.get(case_id), leave)[1])

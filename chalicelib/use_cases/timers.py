@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from chalicelib import telemetry
-from chalicelib.domain.cases import Case, Event, Status
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.times import iso
 from chalicelib.use_cases import changes
 from chalicelib.use_cases.changes import Change
@@ -35,7 +36,7 @@ def start_timer(ctx: Context, case: Case) -> Case:
         deadline = stored.next_deadline
         started = Event(
             ctx.clock(),
-            "timer started",
+            EventKind.TIMER_STARTED,
             "escalator",
             {
                 "first_deadline": iso(deadline) if deadline else None,
@@ -112,7 +113,7 @@ def _rearm(ctx: Context, case: Case, state: str) -> Case:
     def rearm(case: Case) -> Change | None:
         if case.execution_arn != ended or not case.needs_timer:
             return None
-        event = Event(ctx.clock(), "timer restarted", "reconciler", {"was": state})
+        event = Event(ctx.clock(), EventKind.TIMER_RESTARTED, "reconciler", {"was": state})
         return case.rearmed(), [event]
 
     return ensure_timer(ctx, changes.settle(ctx, case, rearm)[1])

@@ -292,10 +292,10 @@ def test_a_timer_that_failed_to_restart_is_restarted_when_the_link_is_tried_agai
     flaky = replace(escalator, timers=StartFailsOnce(escalator.timers))
 
     with pytest.raises(RuntimeError, match="Throttling"):
-        flaky.act(grant)
+        flaky.follow_link(grant)
     assert escalator.cases.get(case_id).execution_arn is None  # snoozed, but no timer
     with pytest.raises(LinkUsed):
-        flaky.act(grant)  # the supervisor clicks again
+        flaky.follow_link(grant)  # the supervisor clicks again
 
     assert escalator.cases.get(case_id).execution_arn is not None
     assert timers(stack, case_id)[f"{case_id}-r1"] == "RUNNING"

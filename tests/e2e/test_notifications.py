@@ -240,4 +240,4 @@ def test_a_bad_queue_record_fails_alone(stack):
 
     case = components.escalator().cases.get(case_id_for("x", good["id"]))
     assert case.status == "open"
-    components.escalator().take(case.id, Action.RESOLVE, "test")
+    components.escalator().do_action(case.id, Action.RESOLVE, "test")

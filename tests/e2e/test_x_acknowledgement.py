@@ -119,7 +119,7 @@ def test_no_acknowledgement_for_direct_messages_or_policies_without_one(service)
     assert len(x_api.calls) == 0
     for case in (direct, other):
         assert "auto-replied" not in [e.kind for e in events(escalator, case.id)]
-        escalator.take(case.id, Action.RESOLVE, "test")
+        escalator.do_action(case.id, Action.RESOLVE, "test")
 
 
 def test_a_refused_acknowledgement_does_not_stop_the_case(service):
@@ -132,4 +132,4 @@ def test_a_refused_acknowledgement_does_not_stop_the_case(service):
     assert escalator.cases.get(case.id).status == "open"
     assert "auto-replied" not in [e.kind for e in events(escalator, case.id)]
     assert escalator.cases.get(case.id).execution_arn  # the timer runs all the same
-    escalator.take(case.id, Action.RESOLVE, "test")
+    escalator.do_action(case.id, Action.RESOLVE, "test")

@@ -14,13 +14,13 @@ import responses
 import tweepy
 
 from chalicelib import components
-from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
 from chalicelib.adapters.x_api.listening import CHECKPOINT, BrandListener
 from chalicelib.channels import as_json
 from chalicelib.domain.actions import Action
 from chalicelib.domain.cases import case_id_for
-from chalicelib.domain.policy import Listening
+from chalicelib.domain.policy_sections import Listening
 from chalicelib.domain.posts import Post
 from tests.e2e.stack import X_BRAND_ID, queued_posts
 
@@ -288,7 +288,7 @@ def test_a_found_post_also_delivered_as_a_mention_is_one_case(api, stack, harnes
     assert case["post"]["brand"] == "900002"  # the mention says which account it was for
     kinds = [e["kind"] for e in case["events"]]
     assert (kinds.count("opened"), kinds.count("addressed to us")) == (1, 1)
-    service.take(case_id, Action.RESOLVE, "test")
+    service.do_action(case_id, Action.RESOLVE, "test")
 
 
 def test_without_a_token_or_listening_in_the_policy_the_listener_is_off(monkeypatch):

@@ -13,7 +13,7 @@ import responses
 import tweepy
 
 from chalicelib import components
-from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
 from chalicelib.adapters.x_api.mentions import MentionsPoller
 from chalicelib.channels import as_json
@@ -172,7 +172,7 @@ def test_polled_mentions_already_seen_by_webhook_make_no_second_case(api, stack,
     case_id = case_id_for("x", tweet["id"])
     _, events = service.cases.history(case_id)
     assert [e.kind for e in events].count("opened") == 1
-    service.take(case_id, Action.RESOLVE, "test")
+    service.do_action(case_id, Action.RESOLVE, "test")
 
 
 def test_without_credentials_the_poller_is_off(monkeypatch):

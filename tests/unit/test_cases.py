@@ -4,10 +4,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain.calendars import BusinessCalendar, QuietHours
-from chalicelib.domain.cases import Case, Status, case_id_for
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, case_id_for
 from chalicelib.domain.errors import CaseConflict
-from chalicelib.domain.policy import EscalationPolicy, RepeatSpec, load_policy
+from chalicelib.domain.policy import load_policy
 from chalicelib.domain.posts import Post
+from chalicelib.domain.rules import RepeatSpec, Rule
 from chalicelib.domain.triage import triage
 
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -20,7 +22,7 @@ def open_case(
     time_scale: float = 1.0,
     opened: datetime = OPENED,
     calendar: BusinessCalendar | None = None,
-    rule: EscalationPolicy | None = None,
+    rule: Rule | None = None,
 ) -> Case:
     post = Post.model_validate(
         {
@@ -120,7 +122,7 @@ def test_with_a_calendar_tiers_count_opening_hours_only_in_policy_time():
 
 
 def test_the_last_tier_repeats_every_so_often_at_most_n_times():
-    rule = POLICY.policy[0].model_copy(update={"repeat": RepeatSpec(every="1h", times=2)})
+    rule = POLICY.rules[0].model_copy(update={"repeat": RepeatSpec(every="1h", times=2)})
     case = open_case(rule=rule)
     for _ in range(3):
         case = case.advanced().sent(*case.advanced().unsent)

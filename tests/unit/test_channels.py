@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.adapters.x_api.listening import QueryTooLong, listening_query
 from chalicelib.channels import meta, x
-from chalicelib.domain.policy import Listening
+from chalicelib.domain.policy_sections import Listening
 from tests.payloads import META, X_ACCOUNT, X_ACTIVITY, X_DIRECT_MESSAGE
 from tests.platform_payloads import stream_delivery
 

@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.signing import ActionSigner
 from chalicelib.domain.actions import Action
-from chalicelib.domain.cases import Case, Event, Tier
+from chalicelib.domain.case_clock import Tier
+from chalicelib.domain.cases import Case, Event
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.posts import Post
 from chalicelib.domain.triage import triage

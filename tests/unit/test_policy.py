@@ -3,13 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.policy import (
-    DEFAULT_POLICY_PATH,
-    PolicyError,
-    format_duration,
-    load_policy,
-    parse_duration,
-)
+from chalicelib.domain.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from chalicelib.domain.policy_values import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -255,10 +250,10 @@ tiers = [ { after = "1h", notify = ["a@example.com"] } ]
 
 def test_a_policy_can_count_in_a_calendar_s_opening_hours(tmp_path):
     policy = load_policy(write(tmp_path, OFFICE_POLICY))
-    calendar = policy.calendar_for(policy.policy[0])
+    calendar = policy.calendar_for(policy.rules[0])
     assert calendar.timezone == "Europe/London"
     assert [len(day) for day in calendar.hours] == [1, 2, 0, 0, 1, 0, 0]
-    assert policy.calendar_for(policy.policy[0].model_copy(update={"calendar": None})) is None
+    assert policy.calendar_for(policy.rules[0].model_copy(update={"calendar": None})) is None
 
 
 def test_calendars_are_checked_and_referenced_ones_must_exist(tmp_path):

@@ -18,7 +18,7 @@ def test_the_full_policy_example_in_the_readme_is_valid(tmp_path):
     path.write_text(toml, encoding="utf-8")
     policy = load_policy(path)
     office = policy.calendar_for(
-        next(r for r in policy.policy if r.name == "facebook-business-hours")
+        next(r for r in policy.rules if r.name == "facebook-business-hours")
     )
     friday_3pm = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # London is on UTC in November
     assert office.add(friday_3pm, 4 * 3600) == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -10,8 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.adapters.dynamodb.cases import CaseStore, deserialize
-from chalicelib.domain.cases import Case, Event, Notice, Status
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.adapters.dynamodb.table import deserialize
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import Case, Event, Notice
 from chalicelib.domain.policy import PolicyError, load_policy
 from chalicelib.domain.posts import Post
 from chalicelib.domain.triage import triage

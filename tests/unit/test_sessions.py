@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.adapters.dynamodb.cases import deserialize
 from chalicelib.adapters.dynamodb.sessions import DashboardSessions
+from chalicelib.adapters.dynamodb.table import deserialize
 from chalicelib.entrypoints.pages import session_cookie
 from chalicelib.settings import secure_cookies
 from tests.tables import create_cases_table

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from chalicelib import telemetry
 from chalicelib.domain import topics
-from chalicelib.domain.policy import TopicSpec, load_policy
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.policy_sections import TopicSpec
 from chalicelib.domain.topics import (
     OTHER,
     Taxonomy,

@@ -26,18 +26,37 @@ writers that race (a response and the escalation timer) never both win.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from chalicelib.domain.calendars import BusinessCalendar, QuietHours
-from chalicelib.domain.cases import CASE_ID, Case, Event, Notice, Status, Tier
+from chalicelib.adapters.dynamodb.items import (
+    case_from_item,
+    case_item,
+    case_key,
+    conversation_key,
+    dedupe_key,
+    early_key,
+    event_from_item,
+    event_item,
+    link_key,
+    notice_key,
+    unchanged_since,
+)
+from chalicelib.adapters.dynamodb.ledger import SendOnceLedger, WhileFailed
+from chalicelib.adapters.dynamodb.table import (
+    NEW_ITEM,
+    TableAdapter,
+    deserialize,
+    failed_conditions,
+    get_item,
+    put_request,
+    serialize,
+)
+from chalicelib.domain.case_clock import Status
+from chalicelib.domain.cases import CASE_ID, Case, Event, Notice
 from chalicelib.domain.errors import (
     CaseNotFound,
     ConcurrentChange,
@@ -54,9 +73,6 @@ from chalicelib.domain.retention import (
 )
 from chalicelib.domain.times import iso, parse_iso
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 
 class _ItemExists(Exception):
     """A transaction's item (by its place among the items written with the post) was
@@ -65,14 +81,6 @@ class _ItemExists(Exception):
     def __init__(self, index: int):
         super().__init__(f"item {index} exists")
         self.index = index
-
-
-class TableAdapter:
-    """Something kept in the one table: holds the DynamoDB client and the table's name."""
-
-    def __init__(self, dynamodb: Any, table_name: str):
-        self._db = dynamodb
-        self._table = table_name
 
 
 class CaseStore(TableAdapter):
@@ -85,16 +93,17 @@ class CaseStore(TableAdapter):
     def __init__(self, dynamodb: Any, table_name: str, retention: timedelta = DEFAULT_RETENTION):
         super().__init__(dynamodb, table_name)
         self._retention = retention
+        self._ledger = SendOnceLedger(dynamodb, table_name)
 
     def _case(self, case: Case) -> dict[str, Any]:
         keep = self._retention
         if case.status is Status.DISMISSED:
             keep = min(keep, DISMISSED_RETENTION)
         until = max(case.opened_at + keep, datetime.now(UTC) + DEDUPE_RETENTION)
-        return _case_item(case, until)
+        return case_item(case, until)
 
     def _event(self, case_id: str, event: Event) -> dict[str, Any]:
-        return _event_item(case_id, event, event.at + self._retention)
+        return event_item(case_id, event, event.at + self._retention)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -108,7 +117,7 @@ class CaseStore(TableAdapter):
         items = [put_request(self._table, case_item, **NEW_ITEM)]
         if case.post.conversation_id:
             conversation = {
-                **_conversation_key(case.post.channel, case.post.conversation_id),
+                **conversation_key(case.post.channel, case.post.conversation_id),
                 "case_id": case.id,
                 "expires_at": int((event.at + self._retention).timestamp()),
             }
@@ -129,7 +138,7 @@ class CaseStore(TableAdapter):
             found = get_item(
                 self._db,
                 self._table,
-                _conversation_key(case.post.channel, case.post.conversation_id),
+                conversation_key(case.post.channel, case.post.conversation_id),
             )
             raise ThreadTaken(found["case_id"] if found else "") from None
 
@@ -158,10 +167,10 @@ class CaseStore(TableAdapter):
     ) -> None:
         """Write the post's dedupe record, `items` and its `event` item at once; raise
         DuplicatePost if the record was there, _ItemExists if one of `items` was."""
-        dedupe_key = _dedupe_key(channel, post_id)
+        record_key = dedupe_key(channel, post_id)
         written = parse_iso(event["at"])
         expires_at = int((written + DEDUPE_RETENTION).timestamp())
-        dedupe = {**dedupe_key, "case_id": case_id, "expires_at": expires_at}
+        dedupe = {**record_key, "case_id": case_id, "expires_at": expires_at}
         if acknowledgement:
             dedupe["acknowledgement"] = True
         try:
@@ -177,7 +186,7 @@ class CaseStore(TableAdapter):
             if not any(failed):
                 raise
             if failed[0]:
-                existing = get_item(self._db, self._table, dedupe_key) or {}
+                existing = get_item(self._db, self._table, record_key) or {}
                 raise DuplicatePost(
                     existing.get("case_id", case_id), existing.get("acknowledgement", False)
                 ) from None
@@ -187,7 +196,7 @@ class CaseStore(TableAdapter):
         """Put back the dedupe record of a post whose case outlived it (a redelivery a
         month late), so the next redelivery is known at its first write."""
         dedupe = {
-            **_dedupe_key(channel, post_id),
+            **dedupe_key(channel, post_id),
             "case_id": case_id,
             "expires_at": int((at + DEDUPE_RETENTION).timestamp()),
         }
@@ -197,7 +206,7 @@ class CaseStore(TableAdapter):
     def hold_early_reply(self, reply: Post) -> None:
         """Keep a brand reply whose post has no case yet, for when it gets one."""
         item = {
-            **_early_key(reply.channel, reply.in_reply_to),
+            **early_key(reply.channel, reply.in_reply_to),
             "post": reply.model_dump(mode="json"),
             "expires_at": int(
                 ((reply.received_at or reply.created_at) + DEDUPE_RETENTION).timestamp()
@@ -207,19 +216,19 @@ class CaseStore(TableAdapter):
 
     def early_reply(self, channel: str, post_id: str) -> Post | None:
         """A brand reply to this post that arrived before it, if one did."""
-        found = get_item(self._db, self._table, _early_key(channel, post_id))
+        found = get_item(self._db, self._table, early_key(channel, post_id))
         return Post.model_validate(found["post"]) if found else None
 
     def case_holding(self, channel: str, post_id: str) -> str | None:
         """The case a post was recorded in (opened, followed up or answered), if any."""
-        found = get_item(self._db, self._table, _dedupe_key(channel, post_id))
+        found = get_item(self._db, self._table, dedupe_key(channel, post_id))
         return found["case_id"] if found else None
 
     def thread_case(self, post: Post) -> str | None:
         """The case a post belongs to by its thread: its conversation, or the post it
         replies to; None if it starts a thread of its own."""
         if post.conversation_id:
-            key = _conversation_key(post.channel, post.conversation_id)
+            key = conversation_key(post.channel, post.conversation_id)
             if (found := get_item(self._db, self._table, key)) is not None:
                 return found["case_id"]
         return self.case_holding(post.channel, post.in_reply_to) if post.in_reply_to else None
@@ -233,13 +242,13 @@ class CaseStore(TableAdapter):
         nothing written) if that link acted before."""
         stored = replace(after, version=before.version + 1)
         items = [
-            put_request(self._table, self._case(stored), **_unchanged_since(before.version)),
+            put_request(self._table, self._case(stored), **unchanged_since(before.version)),
             *(put_request(self._table, self._event(before.id, e)) for e in events),
         ]
         if link_nonce is not None:
             used_at = events[0].at
             use = {
-                **_link_key(before.id, link_nonce),
+                **link_key(before.id, link_nonce),
                 "at": iso(used_at),
                 "expires_at": int((used_at + LINK_RETENTION).timestamp()),
             }
@@ -273,71 +282,33 @@ class CaseStore(TableAdapter):
 
     def link_used_at(self, case_id: str, link_nonce: str) -> datetime | None:
         """When an email action link acted, if it did."""
-        item = get_item(self._db, self._table, _link_key(case_id, link_nonce))
+        item = get_item(self._db, self._table, link_key(case_id, link_nonce))
         return parse_iso(item["at"]) if item else None
 
     def claim_notification(self, case: Case, notice: Notice, now: datetime) -> bool:
         """Take the one right to send this notice while the case is still as read; False
         if the right was taken before. Raises ConcurrentChange if the case changed
         (answered, say): re-read it and decide again."""
-        claim = {
-            **_ledger_key(case, notice),
-            "state": "sending",
-            "claimed_at": iso(now),
-            "expires_at": int((now + self._retention).timestamp()),
-        }
+        case_unchanged = {"Key": serialize(case_key(case.id)), **unchanged_since(case.version)}
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    put_request(self._table, claim, **NEW_ITEM),
-                    {
-                        "ConditionCheck": {
-                            "TableName": self._table,
-                            "Key": serialize(_case_key(case.id)),
-                            **_unchanged_since(case.version),
-                        }
-                    },
-                ]
+            return self._ledger.claim(
+                notice_key(case, notice), now, now + self._retention, case_unchanged
             )
-        except self._db.exceptions.TransactionCanceledException as error:
-            claimed, changed = [*failed_conditions(error), False, False][:2]
-            if changed:
-                raise ConcurrentChange(case.id) from None
-            if claimed:
-                return False
-            raise
-        return True
+        except WhileFailed:
+            raise ConcurrentChange(case.id) from None
 
     def release_notification(self, case: Case, notice: Notice) -> None:
         """Give the right back after a refused send, so a retry can send."""
-        self._db.delete_item(
-            TableName=self._table,
-            Key=serialize(_ledger_key(case, notice)),
-            ConditionExpression="#state = :sending",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":sending": {"S": "sending"}},
-        )
+        self._ledger.release(notice_key(case, notice))
 
     def confirm_notification(
         self, case: Case, notice: Notice, message_id: str, event: Event
     ) -> None:
         """Mark the email sent and put it in the audit trail, whatever the case's version."""
-        self._db.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": serialize(_ledger_key(case, notice)),
-                        "UpdateExpression": "SET #state = :sent, message_id = :id",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": {
-                            ":sent": {"S": "sent"},
-                            ":id": {"S": message_id},
-                        },
-                    }
-                },
-                put_request(self._table, self._event(case.id, event)),
-            ]
+        self._ledger.confirm(
+            notice_key(case, notice),
+            message_id,
+            put_request(self._table, self._event(case.id, event)),
         )
 
     # -- reads -------------------------------------------------------------------------
@@ -345,10 +316,10 @@ class CaseStore(TableAdapter):
     def get(self, case_id: str) -> Case:
         if not CASE_ID.match(case_id):
             raise CaseNotFound(case_id)
-        item = get_item(self._db, self._table, _case_key(case_id))
+        item = get_item(self._db, self._table, case_key(case_id))
         if item is None:
             raise CaseNotFound(case_id)
-        return _case_from_item(item)
+        return case_from_item(item)
 
     def history(self, case_id: str) -> tuple[Case, list[Event]]:
         """The case and its audit trail, oldest event first."""
@@ -359,10 +330,10 @@ class CaseStore(TableAdapter):
             ExpressionAttributeValues={":pk": {"S": f"CASE#{case_id}"}},
             ConsistentRead=True,
         )
-        case = next((_case_from_item(i) for i in items if i["sk"] == "CASE"), None)
+        case = next((case_from_item(i) for i in items if i["sk"] == "CASE"), None)
         if case is None:
             raise CaseNotFound(case_id)
-        events = [_event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
+        events = [event_from_item(i) for i in items if i["sk"].startswith("EVENT#")]
         return case, events
 
     def forget_post_text(self, case_id: str, post_id: str, replacement: str) -> int:
@@ -396,7 +367,7 @@ class CaseStore(TableAdapter):
             Limit=limit,
             max_items=limit,
         )
-        return [_case_from_item(i) for i in items]
+        return [case_from_item(i) for i in items]
 
     def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]:
         """Cases with this status opened at or after `since`, newest first."""
@@ -411,7 +382,7 @@ class CaseStore(TableAdapter):
             Limit=limit,
             max_items=limit,
         )
-        return [_case_from_item(i) for i in items]
+        return [case_from_item(i) for i in items]
 
     def each(self, status: Status) -> Iterator[Case]:
         """Every case with this status, oldest first, read a page at a time."""
@@ -420,7 +391,7 @@ class CaseStore(TableAdapter):
             KeyConditionExpression="gsi1pk = :status",
             ExpressionAttributeValues={":status": {"S": f"STATUS#{status}"}},
         ):
-            yield from (_case_from_item(item) for item in page)
+            yield from (case_from_item(item) for item in page)
 
     def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
         items: list[dict] = []
@@ -439,280 +410,4 @@ class CaseStore(TableAdapter):
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class Checkpoints(TableAdapter):
-    """Where scheduled pollers keep their place (since ids, rate-limit resets)."""
-
-    def get(self, name: str) -> dict[str, Any]:
-        item = get_item(self._db, self._table, _checkpoint_key(name)) or {}
-        return item.get("state", {})
-
-    def put(self, name: str, state: dict[str, Any]) -> None:
-        self._db.put_item(
-            TableName=self._table, Item=serialize({**_checkpoint_key(name), "state": state})
-        )
-
-
-class AuthorContacts(TableAdapter):
-    """When each author last opened a case: a second post within a day is repeat contact."""
-
-    def previous_post_at(
-        self, channel: str, author_id: str, post_id: str, at: datetime
-    ) -> datetime | None:
-        """Note this post as the author's latest; return when their post before it came
-        (None for a first post). Asking again for the same post gives the same answer,
-        unless another post of theirs came in between (then a redelivered older post is
-        taken for the latest: only the next post's repeat-contact flag can suffer)."""
-        key = serialize({"pk": f"AUTHOR#{channel}#{author_id}", "sk": "AUTHOR"})
-        try:
-            updated = self._db.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression=(
-                    "SET previous_at = if_not_exists(post_at, :none), post_at = :at, "
-                    "post_id = :post, expires_at = :expires"
-                ),
-                ConditionExpression="attribute_not_exists(post_id) OR post_id <> :post",
-                ExpressionAttributeValues=serialize(
-                    {
-                        ":none": "",
-                        ":at": iso(at),
-                        ":post": post_id,
-                        ":expires": int((at + DEDUPE_RETENTION).timestamp()),
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-            previous = deserialize(updated["Attributes"]).get("previous_at")
-        except self._db.exceptions.ConditionalCheckFailedException:  # this post, again
-            previous = (get_item(self._db, self._table, deserialize(key)) or {}).get("previous_at")
-        return parse_iso(previous) if previous else None
-
-
-def _checkpoint_key(name: str) -> dict[str, str]:
-    return {"pk": f"CHECKPOINT#{name}", "sk": "CHECKPOINT"}
-
-
 # -- item mapping ---------------------------------------------------------------------------
-
-
-def failed_conditions(error: Any) -> list[bool]:
-    """Per item of a cancelled transaction: did its condition fail?"""
-    reasons = error.response.get("CancellationReasons", [])
-    return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-
-
-def _case_key(case_id: str) -> dict[str, str]:
-    return {"pk": f"CASE#{case_id}", "sk": "CASE"}
-
-
-def _dedupe_key(channel: str, post_id: str) -> dict[str, str]:
-    return {"pk": f"POST#{channel}#{post_id}", "sk": "POST"}
-
-
-def _early_key(channel: str, post_id: str) -> dict[str, str]:
-    return {"pk": f"EARLY#{channel}#{post_id}", "sk": "EARLY"}
-
-
-def _conversation_key(channel: str, conversation_id: str) -> dict[str, str]:
-    return {"pk": f"CONV#{channel}#{conversation_id}", "sk": "CONV"}
-
-
-def _link_key(case_id: str, nonce: str) -> dict[str, str]:
-    return {"pk": f"CASE#{case_id}", "sk": f"ACTION#{nonce}"}
-
-
-def _ledger_key(case: Case, notice: Notice) -> dict[str, str]:
-    """One email right per (case, opening, tier, repeat, person): a reopened case
-    emails anew."""
-    return {
-        "pk": f"CASE#{case.id}",
-        "sk": f"NOTIFY#{case.opening:02d}#{notice.tier:02d}#{notice.repeat:02d}#{notice.recipient}",
-    }
-
-
-def author_key(channel: str, author_id: str) -> str:
-    """The author index's key of a person: `AUTHOR#<channel>#<author id>`."""
-    return f"AUTHOR#{channel}#{author_id}"
-
-
-def _case_item(case: Case, expires: datetime) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **_case_key(case.id),
-        "gsi1pk": f"STATUS#{case.status}",
-        "gsi1sk": f"{iso(case.opened_at)}#{case.id}",
-        "expires_at": int(expires.timestamp()),
-        "id": case.id,
-        "post": case.post.model_dump(mode="json"),
-        "intent": case.intent,
-        "priority": case.priority,
-        "reasons": list(case.reasons),
-        "policy_name": case.policy_name,
-        "topic": case.topic,
-        "tiers": [asdict(tier) for tier in case.tiers],
-        "opened_at": iso(case.opened_at),
-        "time_scale": case.time_scale,
-        "status": str(case.status),
-        "tier": case.tier,
-        "notified_tier": case.notified_tier,
-        "sentiment": case.sentiment,
-        "complaint_score": case.complaint_score,
-        "claim_seconds": case.claim_seconds,
-        "repeat_every": case.repeat_every,
-        "repeat_times": case.repeat_times,
-        "repeats_due": case.repeats_due,
-        "repeats_sent": case.repeats_sent,
-        "paused_seconds": case.paused_seconds,
-        "timer_round": case.timer_round,
-        "opening": case.opening,
-        "version": case.version,
-    }
-    optional = {
-        "execution_arn": case.execution_arn,
-        "first_response_at": case.first_response_at and iso(case.first_response_at),
-        "first_response_by": case.first_response_by,
-        "first_response_text": case.first_response_text,
-        "resolved_at": case.resolved_at and iso(case.resolved_at),
-        "resolved_by": case.resolved_by,
-        "incident_id": case.incident_id,
-        "team": case.team,
-        "calendar": case.calendar and case.calendar.as_spec(),
-        "acknowledged_by": case.acknowledged_by,
-        "held_until": case.held_until and iso(case.held_until),
-        "owner": case.owner,
-        "paused_at": case.paused_at and iso(case.paused_at),
-    }
-    item.update({key: value for key, value in optional.items() if value is not None})
-    if case.post.author.known:  # the author index: a person's cases, found by a query
-        item["gsi2pk"] = author_key(case.post.channel, case.post.author.id)
-        item["gsi2sk"] = f"{iso(case.opened_at)}#{case.id}"
-    return item
-
-
-def _case_from_item(item: dict[str, Any]) -> Case:
-    def moment(key: str) -> datetime | None:
-        return parse_iso(item[key]) if key in item else None
-
-    return Case(
-        id=item["id"],
-        post=Post.model_validate(item["post"]),
-        intent=item["intent"],
-        priority=item["priority"],
-        reasons=tuple(item["reasons"]),
-        policy_name=item["policy_name"],
-        topic=item.get("topic", "other"),
-        team=item.get("team"),
-        tiers=tuple(
-            Tier(
-                t["number"],
-                t["after_seconds"],
-                tuple(t["notify"]),
-                QuietHours(**t["quiet_hours"]) if t.get("quiet_hours") else None,
-            )
-            for t in item["tiers"]
-        ),
-        opened_at=parse_iso(item["opened_at"]),
-        time_scale=item["time_scale"],
-        status=Status(item["status"]),
-        tier=item["tier"],
-        notified_tier=item["notified_tier"],
-        execution_arn=item.get("execution_arn"),
-        first_response_at=moment("first_response_at"),
-        first_response_by=item.get("first_response_by"),
-        first_response_text=item.get("first_response_text"),
-        resolved_at=moment("resolved_at"),
-        resolved_by=item.get("resolved_by"),
-        sentiment=float(item.get("sentiment", 0)),
-        complaint_score=float(item.get("complaint_score", 0)),
-        incident_id=item.get("incident_id"),
-        calendar=BusinessCalendar.from_spec(item["calendar"]) if "calendar" in item else None,
-        claim_seconds=item.get("claim_seconds", 1800),
-        acknowledged_by=item.get("acknowledged_by"),
-        held_until=moment("held_until"),
-        owner=item.get("owner"),
-        repeat_every=item.get("repeat_every", 0),
-        repeat_times=item.get("repeat_times", 0),
-        repeats_due=item.get("repeats_due", 0),
-        repeats_sent=item.get("repeats_sent", 0),
-        paused_at=moment("paused_at"),
-        paused_seconds=float(item.get("paused_seconds", 0)),
-        timer_round=item.get("timer_round", 0),
-        opening=item.get("opening", 0),
-        version=item["version"],
-    )
-
-
-def _event_item(case_id: str, event: Event, expires: datetime) -> dict[str, Any]:
-    sk = f"EVENT#{iso(event.at)}#{secrets.token_hex(3)}"
-    item = {
-        "pk": f"CASE#{case_id}",
-        "sk": sk,
-        "case_id": case_id,
-        "at": iso(event.at),
-        "kind": event.kind,
-        "by": event.by,
-        "detail": event.detail,
-        "expires_at": int(expires.timestamp()),
-    }
-    if event.author:  # about a customer's post: in the author index too
-        channel, _, author_id = event.author.partition(":")
-        item.update(gsi2pk=author_key(channel, author_id), gsi2sk=f"{iso(event.at)}#{sk}")
-    return item
-
-
-def _event_from_item(item: dict[str, Any]) -> Event:
-    author = item["gsi2pk"].split("#", 2) if "gsi2pk" in item else None
-    return Event(
-        parse_iso(item["at"]),
-        item["kind"],
-        item["by"],
-        item.get("detail", {}),
-        f"{author[1]}:{author[2]}" if author else None,
-    )
-
-
-NEW_ITEM = {"ConditionExpression": "attribute_not_exists(pk)"}
-
-
-def _unchanged_since(version: int) -> dict[str, Any]:
-    """The condition of every case write: the case is still at the version read."""
-    return {
-        "ConditionExpression": "version = :read",
-        "ExpressionAttributeValues": {":read": {"N": str(version)}},
-    }
-
-
-def put_request(table: str, item: dict, **condition: Any) -> dict:
-    return {"Put": {"TableName": table, "Item": serialize(item), **condition}}
-
-
-def get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
-    found = dynamodb.get_item(TableName=table, Key=serialize(key), ConsistentRead=True)
-    return deserialize(found["Item"]) if "Item" in found else None
-
-
-def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(_to_dynamo(value)) for key, value in item.items()}
-
-
-def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo(v) for v in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_from_dynamo(v) for v in value]
-    return value

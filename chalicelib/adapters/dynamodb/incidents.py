@@ -21,7 +21,8 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamodb.cases import (
+from chalicelib.adapters.dynamodb.ledger import SendOnceLedger
+from chalicelib.adapters.dynamodb.table import (
     NEW_ITEM,
     TableAdapter,
     deserialize,
@@ -36,6 +37,13 @@ from chalicelib.domain.times import iso, parse_iso
 
 
 class IncidentStore(TableAdapter):
+    """Storms' counts per term and their incidents (see chalicelib.adapters.dynamodb.table
+    for the layout); an incident's first email goes through the send-once ledger."""
+
+    def __init__(self, dynamodb: Any, table_name: str):
+        super().__init__(dynamodb, table_name)
+        self._ledger = SendOnceLedger(dynamodb, table_name)
+
     def record_complaint(
         self, term: str, case_id: str, author: str, at: datetime, window: float
     ) -> tuple[dict[str, str], str | None]:
@@ -104,7 +112,7 @@ class IncidentStore(TableAdapter):
         try:
             updated = self._db.update_item(
                 TableName=self._table,
-                Key=serialize(_incident_key(incident_id)),
+                Key=serialize(incident_key(incident_id)),
                 UpdateExpression="ADD members :case",
                 ConditionExpression="#status = :open",
                 ExpressionAttributeNames={"#status": "status"},
@@ -121,7 +129,7 @@ class IncidentStore(TableAdapter):
     def get(self, incident_id: str) -> Incident:
         item = None
         if INCIDENT_ID.match(incident_id):
-            item = get_item(self._db, self._table, _incident_key(incident_id))
+            item = get_item(self._db, self._table, incident_key(incident_id))
         if item is None:
             raise IncidentNotFound(incident_id)
         return _incident_from_item(item)
@@ -143,7 +151,7 @@ class IncidentStore(TableAdapter):
         try:
             updated = self._db.update_item(
                 TableName=self._table,
-                Key=serialize(_incident_key(incident_id)),
+                Key=serialize(incident_key(incident_id)),
                 UpdateExpression=(
                     "SET #status = :resolved, gsi1pk = :listed, resolved_at = :at, "
                     "resolved_by = :by"
@@ -177,53 +185,25 @@ class IncidentStore(TableAdapter):
 
     def claim_notification(self, incident_id: str, now: datetime) -> bool:
         """The one right to send the incident's crisis email; False if taken before."""
-        claim = {**_incident_key(incident_id, "NOTIFY"), "state": "sending", "claimed_at": iso(now)}
-        try:
-            self._db.put_item(TableName=self._table, Item=serialize(claim), **NEW_ITEM)
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._ledger.claim(incident_key(incident_id, "NOTIFY"), now)
 
     def release_notification(self, incident_id: str) -> None:
         """Give the claim back after SES refused the email, so a retry can send it."""
-        self._db.delete_item(
-            TableName=self._table,
-            Key=serialize(_incident_key(incident_id, "NOTIFY")),
-            ConditionExpression="#state = :sending",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":sending": {"S": "sending"}},
-        )
+        self._ledger.release(incident_key(incident_id, "NOTIFY"))
 
     def confirm_notification(
         self, incident_id: str, message_id: str, told: list[str], at: datetime
     ) -> None:
         """Mark the crisis email sent, naming the members it told of."""
-        self._db.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": serialize(_incident_key(incident_id, "NOTIFY")),
-                        "UpdateExpression": "SET #state = :sent, message_id = :id",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": {
-                            ":sent": {"S": "sent"},
-                            ":id": {"S": message_id},
-                        },
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": serialize(_incident_key(incident_id)),
-                        "UpdateExpression": "SET told_at = :at ADD told :told",
-                        "ExpressionAttributeValues": serialize(
-                            {":at": iso(at), ":told": set(told)}
-                        ),
-                    }
-                },
-            ]
-        )
+        told_of = {
+            "Update": {
+                "TableName": self._table,
+                "Key": serialize(incident_key(incident_id)),
+                "UpdateExpression": "SET told_at = :at ADD told :told",
+                "ExpressionAttributeValues": serialize({":at": iso(at), ":told": set(told)}),
+            }
+        }
+        self._ledger.confirm(incident_key(incident_id, "NOTIFY"), message_id, told_of)
 
     def claim_digest(self, incident: Incident, told: list[str], now: datetime) -> bool:
         """The right to send the digest that names `told` (members that joined since the
@@ -232,7 +212,7 @@ class IncidentStore(TableAdapter):
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key=serialize(_incident_key(incident.id)),
+                Key=serialize(incident_key(incident.id)),
                 UpdateExpression="SET told_at = :now ADD told :told",
                 ConditionExpression="#status = :open AND told_at = :read",
                 ExpressionAttributeNames={"#status": "status"},
@@ -253,7 +233,7 @@ class IncidentStore(TableAdapter):
         """Give a digest's claim back after SES refused it, so the next run sends it."""
         self._db.update_item(
             TableName=self._table,
-            Key=serialize(_incident_key(incident.id)),
+            Key=serialize(incident_key(incident.id)),
             UpdateExpression="SET told_at = :read DELETE told :told",
             ExpressionAttributeValues=serialize(
                 {":read": iso(incident.told_at) if incident.told_at else "", ":told": set(told)}
@@ -265,13 +245,13 @@ def _term_key(term: str) -> dict[str, str]:
     return {"pk": f"STORM#{term}", "sk": "TERM"}
 
 
-def _incident_key(incident_id: str, sk: str = "INCIDENT") -> dict[str, str]:
+def incident_key(incident_id: str, sk: str = "INCIDENT") -> dict[str, str]:
     return {"pk": f"INCIDENT#{incident_id}", "sk": sk}
 
 
 def _incident_item(incident: Incident) -> dict[str, Any]:
     item: dict[str, Any] = {
-        **_incident_key(incident.id),
+        **incident_key(incident.id),
         "gsi1pk": f"INCIDENTS#{incident.status}",
         "gsi1sk": f"{iso(incident.opened_at)}#{incident.id}",
         "id": incident.id,

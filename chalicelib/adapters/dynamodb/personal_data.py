@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.adapters.dynamodb.cases import (
-    CaseStore,
+from chalicelib.adapters.dynamodb.cases import CaseStore
+from chalicelib.adapters.dynamodb.table import (
     TableAdapter,
     author_key,
     deserialize,
@@ -29,7 +29,7 @@ from chalicelib.adapters.dynamodb.cases import (
     serialize,
 )
 from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
-from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.errors import ConcurrentChange
 from chalicelib.domain.posts import ERASED
 
@@ -134,7 +134,7 @@ class PersonalData(TableAdapter):
         for attempt in range(WRITE_ATTEMPTS):
             case = self._cases.get(case_id)
             try:
-                self._cases.update(case, case.erased(), Event(now, "erased", ERASER, {}))
+                self._cases.update(case, case.erased(), Event(now, EventKind.ERASED, ERASER, {}))
                 return
             except ConcurrentChange:
                 if attempt == WRITE_ATTEMPTS - 1:

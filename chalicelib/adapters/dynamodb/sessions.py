@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.cases import NEW_ITEM, TableAdapter, get_item, serialize
+from chalicelib.adapters.dynamodb.table import NEW_ITEM, TableAdapter, get_item, serialize
 from chalicelib.domain.times import iso
 
 SESSION_LIFETIME = timedelta(hours=12)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.cases import TableAdapter, deserialize, serialize
+from chalicelib.adapters.dynamodb.table import TableAdapter, deserialize, serialize
 from chalicelib.channels import Unreadable
 from chalicelib.domain.times import iso, parse_iso
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
 from chalicelib.adapters.x_api.reads import PAGE_SIZE, Haul, ReadResult, XReader
 from chalicelib.channels.x import TWEET_FIELDS, V2Post, V2User, v2_post
@@ -31,7 +31,7 @@ from chalicelib.domain.topics import phrase
 from chalicelib.telemetry import SERVICE
 
 if TYPE_CHECKING:
-    from chalicelib.domain.policy import Listening
+    from chalicelib.domain.policy_sections import Listening
 
 logger = Logger(service=SERVICE, child=True)
 CHECKPOINT = "x-listening"

@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.adapters.dynamodb.cases import Checkpoints
+from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
 from chalicelib.channels.x import V2Post, V2User
 from chalicelib.domain.posts import Post
