@@ -203,7 +203,7 @@ class Timers(Protocol):
         ...
 
     def state(self, execution_arn: str) -> str:
-        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or GONE when unknown."""
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or MISSING when there is none."""
         ...
 
     def stop(self, execution_arn: str, reason: str) -> None:
