@@ -11,16 +11,28 @@ tests/unit/test_cold_start.py checks it and bench/cold_start.py measures it.
 """
 
 import os
+from collections.abc import Mapping
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
-from chalice import Chalice, ConvertToMiddleware, Response
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    ConvertToMiddleware,
+    Request,
+    Response,
+    SQSEvent,
+)
 
 from chalicelib import components
 from chalicelib.entrypoints import guards
 from chalicelib.settings import parameter, secure_cookies
 from chalicelib.telemetry import SERVICE
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 INBOX_QUEUE = "escalator-inbox"
 
@@ -54,6 +66,30 @@ for event_type in ("sqs", "scheduled"):  # a warm container forgets the last bat
     )
 
 
+def request() -> Request:
+    """The request a route is answering (Chalice sets it for each)."""
+    current = app.current_request
+    if current is None:
+        raise RuntimeError("no request: only a route answers one")
+    return current
+
+
+def body() -> bytes:
+    """The request's raw body, as the webhooks' signatures are computed over it."""
+    raw = request().raw_body
+    return raw if isinstance(raw, bytes) else raw.encode()
+
+
+def headers() -> Mapping[str, str]:
+    """The request's headers (their names in any case)."""
+    return request().headers
+
+
+def query() -> dict[str, str]:
+    """The request's query parameters (the last of each name)."""
+    return dict(request().query_params or {})
+
+
 # -- ingest -------------------------------------------------------------------------------
 
 
@@ -61,10 +97,9 @@ for event_type in ("sqs", "scheduled"):  # a warm container forgets the last bat
 def generic_webhook() -> Response:
     from chalicelib.entrypoints.webhooks import receive_generic
 
-    request = app.current_request
     return receive_generic(
-        request.raw_body,
-        request.headers,
+        body(),
+        headers(),
         parameter("ESCALATOR_GENERIC_SECRET"),
         components.inbox(),
     )
@@ -74,7 +109,7 @@ def generic_webhook() -> Response:
 def x_webhook_check() -> Response:
     from chalicelib.entrypoints.webhooks import x_crc
 
-    params = app.current_request.query_params or {}
+    params = query()
     return x_crc(params.get("crc_token"), parameter("ESCALATOR_X_CONSUMER_SECRET"))
 
 
@@ -83,10 +118,9 @@ def x_webhook() -> Response:
     from chalicelib.channels import id_set
     from chalicelib.entrypoints.webhooks import receive_x
 
-    request = app.current_request
     return receive_x(
-        request.raw_body,
-        request.headers,
+        body(),
+        headers(),
         parameter("ESCALATOR_X_CONSUMER_SECRET"),
         id_set(parameter("ESCALATOR_X_BRAND_IDS")),
         components.inbox(),
@@ -98,9 +132,7 @@ def x_webhook() -> Response:
 def meta_webhook_check() -> Response:
     from chalicelib.entrypoints.webhooks import meta_verify
 
-    return meta_verify(
-        app.current_request.query_params or {}, parameter("ESCALATOR_META_VERIFY_TOKEN")
-    )
+    return meta_verify(query(), parameter("ESCALATOR_META_VERIFY_TOKEN"))
 
 
 @app.route("/webhooks/meta", methods=["POST"], content_types=["application/json"])
@@ -108,10 +140,9 @@ def meta_webhook() -> Response:
     from chalicelib.channels import id_set
     from chalicelib.entrypoints.webhooks import receive_meta
 
-    request = app.current_request
     return receive_meta(
-        request.raw_body,
-        request.headers,
+        body(),
+        headers(),
         parameter("ESCALATOR_META_APP_SECRET"),
         id_set(parameter("ESCALATOR_META_PAGE_IDS")),
         components.inbox(),
@@ -120,14 +151,14 @@ def meta_webhook() -> Response:
 
 
 @app.on_sqs_message(queue=INBOX_QUEUE, batch_size=10)
-def record_posts(event):
+def record_posts(event: SQSEvent) -> PartialItemFailureResponse:
     from chalicelib.entrypoints.inbox_consumer import record_batch
 
     return record_batch(event.to_dict(), components.escalator(), components.intake_sources())
 
 
 @app.schedule("rate(1 minute)")
-def poll_x_mentions(event):
+def poll_x_mentions(event: CloudWatchEvent) -> list[dict[str, Any]]:
     from chalicelib.channels import as_json
 
     poller = components.mentions_poller()
@@ -135,7 +166,7 @@ def poll_x_mentions(event):
 
 
 @app.schedule("rate(5 minutes)")
-def listen_on_x(event):
+def listen_on_x(event: CloudWatchEvent) -> dict[str, Any]:
     """Brand listening: posts that name the brand without writing to it (policy's
     `[listening]`), found by X's recent search."""
     from chalicelib.channels import as_json
@@ -145,13 +176,13 @@ def listen_on_x(event):
 
 
 @app.schedule("rate(5 minutes)")
-def send_incident_digests(event):
+def send_incident_digests(event: CloudWatchEvent) -> list[str]:
     """The storm incidents' digests: complaints that joined since their last email."""
     return components.escalator().send_incident_digests()
 
 
 @app.schedule("rate(5 minutes)")
-def reconcile_timers(event):
+def reconcile_timers(event: CloudWatchEvent) -> list[str]:
     """Open cases left without a running timer get one (see Escalator.reconcile_timers)."""
     return components.escalator().reconcile_timers()
 
@@ -160,15 +191,13 @@ def reconcile_timers(event):
 
 
 @app.lambda_function(name="escalate")
-def escalate(event, context):
+def escalate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return components.escalator().escalate(event["case_id"], event.get("round", 0)).as_output()
 
 
 # -- agent API ----------------------------------------------------------------------------
 
-agent_api = guards.agent_api(
-    lambda: app.current_request.headers, partial(parameter, "ESCALATOR_API_TOKEN")
-)
+agent_api = guards.agent_api(headers, partial(parameter, "ESCALATOR_API_TOKEN"))
 
 
 @app.route("/status", methods=["GET"])
@@ -185,7 +214,7 @@ def status() -> Response:
 def list_cases() -> Response:
     from chalicelib.entrypoints.http import case_json, json_response, wanted_cases
 
-    params = app.current_request.query_params or {}
+    params = query()
     cases = wanted_cases(components.queries(), params)
     return json_response(200, {"cases": [case_json(case) for case in cases]})
 
@@ -201,9 +230,9 @@ def get_case(case_id: str) -> Response:
 @app.route("/cases/{case_id}/{action}", methods=["POST"], content_types=["application/json"])
 @agent_api
 def act_on_case(case_id: str, action: str) -> Response:
-    from chalicelib.entrypoints.http import act_on_case, case_json, json_response
+    from chalicelib.entrypoints.http import case_action, case_json, json_response
 
-    case = act_on_case(components.escalator(), case_id, action, app.current_request.raw_body)
+    case = case_action(components.escalator(), case_id, action, body())
     return json_response(200, case_json(case))
 
 
@@ -236,13 +265,10 @@ def email_action(token: str) -> Response:
 def dashboard() -> Response:
     from chalicelib.entrypoints.pages import dashboard_page, sign_in_page, visitor
 
-    request = app.current_request
-    who = visitor(
-        request.headers, parameter("ESCALATOR_API_TOKEN"), components.dashboard_sessions()
-    )
+    who = visitor(headers(), parameter("ESCALATOR_API_TOKEN"), components.dashboard_sessions())
     if who is None:
         return sign_in_page()
-    fragment = (request.query_params or {}).get("fragment") == "1"
+    fragment = query().get("fragment") == "1"
     return dashboard_page(components.queries(), fragment, who.sign_out_token)
 
 
@@ -251,7 +277,7 @@ def start_session() -> Response:
     from chalicelib.entrypoints.pages import sign_in
 
     return sign_in(
-        app.current_request.raw_body,
+        body(),
         parameter("ESCALATOR_API_TOKEN"),
         components.dashboard_sessions(),
         secure=secure_cookies(),
@@ -262,10 +288,9 @@ def start_session() -> Response:
 def end_session() -> Response:
     from chalicelib.entrypoints.pages import sign_out
 
-    request = app.current_request
     return sign_out(
-        request.raw_body,
-        request.headers,
+        body(),
+        headers(),
         parameter("ESCALATOR_API_TOKEN"),
         components.dashboard_sessions(),
         secure=secure_cookies(),
@@ -278,7 +303,7 @@ def list_incidents() -> Response:
     from chalicelib.domain.incidents import IncidentStatus
     from chalicelib.entrypoints.http import incident_json, json_response, wanted_status
 
-    params = app.current_request.query_params or {}
+    params = query()
     status = wanted_status(IncidentStatus, params.get("status", IncidentStatus.OPEN))
     incidents = components.queries().incidents_in(status)
     return json_response(200, {"incidents": [incident_json(i) for i in incidents]})
@@ -302,6 +327,6 @@ def resolve_incident(incident_id: str) -> Response:
         parse_action,
     )
 
-    body = parse_action(app.current_request.raw_body, IncidentResolution)
-    incident = components.escalator().resolve_incident(incident_id, body.by, body.all)
+    resolution = parse_action(body(), IncidentResolution)
+    incident = components.escalator().resolve_incident(incident_id, resolution.by, resolution.all)
     return json_response(200, incident_json(incident))

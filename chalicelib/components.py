@@ -92,7 +92,7 @@ def brand_listener() -> BrandListener | None:
         id_set(parameter("ESCALATOR_X_BRAND_IDS")),
     )
     listening = load_policy(settings().policy_path).listening if token and brands else None
-    if not listening:
+    if not (token and listening):
         Logger(service=SERVICE, child=True).info(
             "X brand listening is off: set ESCALATOR_X_BEARER_TOKEN and ESCALATOR_X_BRAND_IDS, "
             "and [listening] in the policy"

@@ -21,6 +21,7 @@ the use cases leave those to the entrypoint's retry (SQS, Step Functions).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -124,7 +125,9 @@ class CaseRepository(NoticeLedger, Protocol):
         """Cases in a status, newest first unless `oldest_first`."""
         ...
 
-    def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]:
+    def opened_since(
+        self, status: Status, since: datetime, limit: int = 1000
+    ) -> builtins.list[Case]:
         """Cases in a status opened since a moment, newest first."""
         ...
 
@@ -176,17 +179,17 @@ class IncidentRepository(Protocol):
         ...
 
     def confirm_notification(
-        self, incident_id: str, message_id: str, told: list[str], at: datetime
+        self, incident_id: str, message_id: str, told: builtins.list[str], at: datetime
     ) -> None:
         """Mark the first email sent, naming the members it told of."""
         ...
 
-    def claim_digest(self, incident: Incident, told: list[str], now: datetime) -> bool:
+    def claim_digest(self, incident: Incident, told: builtins.list[str], now: datetime) -> bool:
         """The right to send the digest naming `told`; True once, while the incident is
         open and its last email is the one read."""
         ...
 
-    def release_digest(self, incident: Incident, told: list[str]) -> None:
+    def release_digest(self, incident: Incident, told: builtins.list[str]) -> None:
         """Give a digest's right back after the mail service refused it."""
         ...
 

@@ -3,8 +3,12 @@ its parts arrive as rendered, and says whether SES took it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
 from email.message import EmailMessage
-from typing import Any
 
 from chalicelib.domain.errors import EmailRejected
 
@@ -12,7 +16,7 @@ from chalicelib.domain.errors import EmailRejected
 class Mailer:
     """Sends through SES as a raw MIME message, so both parts arrive as rendered."""
 
-    def __init__(self, ses: Any):
+    def __init__(self, ses: SESClient):
         self._ses = ses
 
     def send(self, message: EmailMessage) -> str:
@@ -29,4 +33,4 @@ class Mailer:
             )
         except ClientError as error:
             raise EmailRejected(str(error)) from error
-        return response["MessageId"]
+        return str(response["MessageId"])

@@ -8,9 +8,13 @@ A message is a post's JSON (`Post`), or an object with one key naming what else 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from chalicelib.domain.posts import Post, PostNote, PostReference
 
@@ -20,7 +24,7 @@ Message = Post | PostNote | PostReference
 
 
 class Inbox:
-    def __init__(self, sqs: Any, queue_url: str):
+    def __init__(self, sqs: SQSClient, queue_url: str):
         self._sqs = sqs
         self._queue_url = queue_url
 

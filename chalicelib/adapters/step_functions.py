@@ -8,12 +8,16 @@ the round and the seconds to wait until the first deadline; the state machine
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
 import json
-from typing import Any
 
 
 class EscalationWorkflow:
-    def __init__(self, stepfunctions: Any, state_machine_arn: str):
+    def __init__(self, stepfunctions: SFNClient, state_machine_arn: str):
         self._sfn = stepfunctions
         self._state_machine_arn = state_machine_arn
 
@@ -30,7 +34,7 @@ class EscalationWorkflow:
             )
         except self._sfn.exceptions.ExecutionAlreadyExists:
             return self.execution_arn(name)
-        return response["executionArn"]
+        return str(response["executionArn"])
 
     def running(self) -> set[str]:
         """The ARNs of the timers running now, a thousand to a request."""
@@ -45,7 +49,7 @@ class EscalationWorkflow:
         """The execution's status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), or
         MISSING when Step Functions has no such execution (never started, or purged)."""
         try:
-            return self._sfn.describe_execution(executionArn=execution_arn)["status"]
+            return str(self._sfn.describe_execution(executionArn=execution_arn)["status"])
         except self._sfn.exceptions.ExecutionDoesNotExist:
             return "MISSING"
 

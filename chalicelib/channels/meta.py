@@ -254,6 +254,7 @@ class EntryEvents:
             self.delivery.ignore(f"{'mention' if mention else 'feed'} {item} {verb}".strip())
             return
         post_id = value.comment_id if is_comment else value.post_id
+        assert post_id is not None  # is_comment or is_post says so
         if verb in EDITED:
             self._note(post_id, "edited", value.created_time, text=value.message, by=_id_of(value))
             return

@@ -100,7 +100,7 @@ class V1Tweet(V1Counts):
     extended_tweet: V1ExtendedTweet | None = None
     in_reply_to_status_id_str: str | None = None
     user: dict[str, Any] = {}
-    retweeted_status: dict | None = None
+    retweeted_status: dict[str, Any] | None = None
     lang: Language = None
 
     @property

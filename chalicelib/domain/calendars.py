@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 SEARCH_DAYS = 3 * 366  # a calendar open less than once in three years is a mistake
 
 
@@ -73,7 +75,7 @@ class BusinessCalendar:
         begin, _ = next(self.open_intervals(moment))
         return begin <= moment
 
-    def as_spec(self) -> dict:
+    def as_spec(self) -> dict[str, Any]:
         """A JSON-ready form, kept on each case so a policy edit never moves its deadlines."""
         return {
             "timezone": self.timezone,
@@ -86,7 +88,7 @@ class BusinessCalendar:
         }
 
     @classmethod
-    def from_spec(cls, spec: dict) -> BusinessCalendar:
+    def from_spec(cls, spec: dict[str, Any]) -> BusinessCalendar:
         hours = spec.get("hours", {})
         return cls(
             timezone=spec["timezone"],

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.calendars import BusinessCalendar, QuietHours
 from chalicelib.domain.case_clock import CaseClock, Status, Tier
@@ -63,7 +63,7 @@ class Event:
     at: datetime
     kind: EventKind
     by: str
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
     author: str | None = None  # whose post it is about (`channel:author id`), if a customer's
 
 
@@ -232,6 +232,8 @@ class Case(CaseClock):
 
     def resumed(self, now: datetime) -> Case:
         """The customer answered: the clock runs on with the time that was left."""
+        if self.paused_at is None:
+            raise CaseConflict(self.id, "case is not paused: nothing to resume")
         start, end = self.policy_time(self.paused_at), self.policy_time(now)
         if self.calendar is None:
             spent = (end - start).total_seconds()

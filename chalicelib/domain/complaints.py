@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from chalicelib.domain.sentiment import SentimentScores
 
@@ -77,7 +78,7 @@ def _sigmoid(value: float) -> float:
 class _TextModel:
     """Logistic regression over TF-IDF terms (sublinear, L2-normalised)."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict[str, Any]):
         self.terms = _TERMS[spec["name"]]
         self.intercept = spec["intercept"]
         self.weights = spec["weights"]
@@ -96,7 +97,7 @@ class _TextModel:
 class ComplaintModel:
     """Scores a post 0..1; at or above `threshold` it is taken for a complaint."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict[str, Any]):
         self.threshold: float = spec["threshold"]
         self._text_models = [_TextModel(model) for model in spec["text_models"]]
         self._baseline: float = spec["ensemble"]["baseline"]

@@ -7,9 +7,10 @@ validated with pydantic; every problem is reported as `file: key.path: what was 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -97,7 +98,7 @@ class Policy(BaseModel):
         """Every name that points nowhere: teams, calendars and topics; and every tier
         that would email nobody."""
 
-        def missing(kind: str, name: str, known: dict) -> str:
+        def missing(kind: str, name: str, known: dict[str, Any]) -> str:
             listed = ", ".join(sorted(known)) or "none defined"
             return f"no {kind} {name!r} ({kind}s: {listed})"
 
@@ -125,8 +126,7 @@ class Policy(BaseModel):
                 for topic in rule.match.topic or []
                 if topic not in topics
             ]
-            team = rule.team or self.default_team
-            if team is None:
+            if (rule.team or self.default_team) is None:
                 problems += [
                     f"{where}.tiers[{number}].notify: nobody to email; give `notify`, or a "
                     f"team (the policy's `team`, or the file's `default_team`)"
@@ -218,7 +218,7 @@ def load_policy(path: Path | str = DEFAULT_POLICY_PATH) -> Policy:
         ) from None
 
 
-def _describe(error: dict, document: dict) -> str:
+def _describe(error: Mapping[str, Any], document: dict[str, Any]) -> str:
     """`policy[0] ("x-complaints").tiers[1].after: expected ...` from a pydantic error."""
     parts: list[str] = []
     for part in error["loc"]:
@@ -240,7 +240,7 @@ def _describe(error: dict, document: dict) -> str:
     return f"{'.'.join(parts)}: {message}" if parts else message
 
 
-def _rule_name(document: dict, index: int) -> str | None:
+def _rule_name(document: dict[str, Any], index: int) -> str | None:
     rules = document.get("policy")
     if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
         name = rules[index].get("name")

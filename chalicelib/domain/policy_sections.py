@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated
 
 import regex
 from pydantic import (
@@ -20,9 +20,9 @@ from pydantic import (
 )
 
 from chalicelib.domain.calendars import (
-    WEEKDAYS,
     BusinessCalendar,
     QuietHours,
+    Weekday,
     parse_interval,
     parse_quiet_hours,
 )
@@ -45,7 +45,7 @@ class CalendarSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: Annotated[str, AfterValidator(time_zone)]
-    hours: dict[Literal[WEEKDAYS], Interval | list[Interval]]
+    hours: dict[Weekday, Interval | list[Interval]]
     holidays: list[date] = []
 
     @model_validator(mode="after")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -259,7 +260,7 @@ def parse_post(raw: bytes | str) -> Post:
         raise InvalidPost([describe_error(e) for e in error.errors()]) from None
 
 
-def describe_error(error: dict) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
     """One pydantic error as `field.path: message`, the way a client reads it."""
     location = ".".join(str(part) for part in error["loc"])
     if error["type"] == "json_invalid":

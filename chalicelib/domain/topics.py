@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from re import _constants, _parser  # Python's own pattern parser (3.11), for nested_repeat
+from re import _constants, _parser  # type: ignore[attr-defined]  # Python's own parser (3.11)
 
 import regex
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.domain.complaints import default_model
 from chalicelib.domain.sentiment import sentiment_scores
@@ -116,7 +116,7 @@ class Triage:
         """Praise and spam open no workflow: nobody needs to be chased for them."""
         return self.intent in ACTIONABLE_INTENTS
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "intent": self.intent,
             "sentiment": self.sentiment,

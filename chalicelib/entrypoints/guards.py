@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ParamSpec
 
 if TYPE_CHECKING:
-    from chalice import Response
+    from chalice.app import Response
 
 Params = ParamSpec("Params")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from chalice import Response
+from chalice.app import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.posts import clean_line, describe_error
@@ -36,7 +36,13 @@ def json_response(
     )
 
 
-def error(status: int, message: str, problems: list[str] | None = None, **headers: str) -> Response:
+def error(
+    status: int,
+    message: str,
+    problems: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A client's mistake, answered `{"error": message, "problems"?: [...]}`."""
     body: dict[str, Any] = {"error": message}
     if problems:
         body["problems"] = problems
@@ -64,7 +70,7 @@ def bearer_token_error(headers: Mapping[str, str], expected: str | None) -> Resp
         return error(
             401,
             "missing or wrong API token: send Authorization: Bearer <token>",
-            **{"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return None
 
@@ -189,7 +195,7 @@ def wanted_cases(queries: Queries, params: Mapping[str, str]) -> list[Case]:
     return queries.cases_in(status, int(limit))
 
 
-def act_on_case(escalator: Escalator, case_id: str, action: str, body: bytes | None) -> Case:
+def case_action(escalator: Escalator, case_id: str, action: str, body: bytes | None) -> Case:
     """Do what POST /cases/{case_id}/{action} asks, in the name the body gives (`by`).
     Raises BadRequest for an action there is not (404) or a body that is not one, and
     the use case's errors (CaseNotFound, CaseConflict, UnknownTeam)."""

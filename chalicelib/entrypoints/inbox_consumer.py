@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
@@ -38,6 +38,8 @@ from chalicelib.telemetry import SERVICE
 from chalicelib.use_cases.escalator import Escalator
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
     from chalicelib.adapters.dynamodb.unreadable import UnreadableEvents
     from chalicelib.adapters.meta_graph import GraphApi
     from chalicelib.adapters.x_api.lookup import XPostLookup
@@ -56,7 +58,9 @@ class Sources:
     unreadable_events: Callable[[], UnreadableEvents]
 
 
-def record_batch(event: dict, escalator: Escalator, sources: Sources) -> dict:
+def record_batch(
+    event: dict[str, Any], escalator: Escalator, sources: Sources
+) -> PartialItemFailureResponse:
     """Record every message in an SQS event; returns the partial batch response. Once
     the Graph API has failed in a batch, the batch's other references fail at once (SQS
     retries them later): a Meta outage costs one timeout, not one per mention."""
@@ -116,25 +120,26 @@ def _whole(
 
     graph = sources.graph()
     if graph is None:
-        return _kept(
-            message, ["ESCALATOR_META_PAGE_TOKEN is not set: its text cannot be read"], sources
-        )
+        _kept(message, ["ESCALATOR_META_PAGE_TOKEN is not set: its text cannot be read"], sources)
+        return None
     try:
         return fetch_referenced(message, graph)
     except GraphError as failure:
         if failure.retry:
             graph_failed.append(failure)
             raise
-        return _kept(message, [str(failure)], sources)
+        _kept(message, [str(failure)], sources)
+        return None
     except ValidationError as invalid:  # an answer that is not the object asked for
-        return _kept(message, [describe_error(e) for e in invalid.errors()], sources)
+        _kept(message, [describe_error(e) for e in invalid.errors()], sources)
+        return None
 
 
 def _kept(reference: PostReference, problems: list[str], sources: Sources) -> None:
+    """Keep a referenced post that cannot be read whole for an engineer, and count it."""
     logger.warning("referenced post kept unread", extra={"kind": reference.kind})
     telemetry.event_unreadable("meta", reference.kind)
     raw = {"reference": reference.model_dump(mode="json")}
     sources.unreadable_events().keep(
         "meta", [Unreadable(reference.kind, problems, raw)], datetime.now(UTC)
     )
-    return None

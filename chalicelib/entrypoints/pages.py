@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.adapters.dynamodb.sessions import SESSION_LIFETIME, DashboardSessions
 from chalicelib.adapters.signing import ActionSigner
@@ -151,7 +152,7 @@ class Visitor:
 
 
 def visitor(
-    headers: dict[str, str], api_token: str | None, sessions: DashboardSessions | None
+    headers: Mapping[str, str], api_token: str | None, sessions: DashboardSessions | None
 ) -> Visitor | None:
     """Who asks for the dashboard, if they may see it: the API token as a bearer token, or
     a cookie naming a live session; None for anyone else."""
@@ -198,7 +199,7 @@ def sign_in(
 
 def sign_out(
     body: bytes | None,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
     api_token: str | None,
     sessions: DashboardSessions | None,
     secure: bool,
@@ -262,7 +263,7 @@ def _form_field(body: bytes | None, name: str) -> str:
     return (form.get(name) or [""])[0]
 
 
-def _cookie(headers: dict[str, str], name: str) -> str | None:
+def _cookie(headers: Mapping[str, str], name: str) -> str | None:
     try:
         jar = SimpleCookie(headers.get("cookie") or "")
     except CookieError:

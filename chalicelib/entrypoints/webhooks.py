@@ -12,13 +12,13 @@ import hmac
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib import telemetry
 from chalicelib.adapters.sqs import Inbox
@@ -92,7 +92,7 @@ META = Signed(
 
 
 def receive_generic(
-    body: bytes, headers: dict[str, str], secret: str | None, inbox: Inbox
+    body: bytes, headers: Mapping[str, str], secret: str | None, inbox: Inbox
 ) -> Response:
     if refused := _refuse(GENERIC, body, headers, secret):
         return refused
@@ -132,7 +132,7 @@ def x_crc(crc_token: str | None, consumer_secret: str | None) -> Response:
 
 def receive_x(
     body: bytes,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
     consumer_secret: str | None,
     brand_ids: frozenset[str],
     inbox: Inbox,
@@ -145,7 +145,7 @@ def receive_x(
     )
 
 
-def meta_verify(params: dict[str, str], verify_token: str | None) -> Response:
+def meta_verify(params: Mapping[str, str], verify_token: str | None) -> Response:
     """Meta's subscription check: echo the challenge if the verify token matches."""
     if not verify_token:
         return error(503, "the Meta verify token is not configured (ESCALATOR_META_VERIFY_TOKEN)")
@@ -160,7 +160,7 @@ def meta_verify(params: dict[str, str], verify_token: str | None) -> Response:
 
 def receive_meta(
     body: bytes,
-    headers: dict[str, str],
+    headers: Mapping[str, str],
     app_secret: str | None,
     page_ids: frozenset[str],
     inbox: Inbox,
@@ -174,7 +174,7 @@ def receive_meta(
 
 
 def _refuse(
-    webhook: Signed, body: bytes, headers: dict[str, str], secret: str | None
+    webhook: Signed, body: bytes, headers: Mapping[str, str], secret: str | None
 ) -> Response | None:
     """The error response for an unconfigured endpoint, an oversize body or a bad
     signature (each counted by reason); None when the request may go on."""

@@ -10,13 +10,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from chalicelib.adapters.signing import ActionSigner
 from chalicelib.domain.actions import Action, button_label
 from chalicelib.domain.case_clock import Tier
 from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.incidents import Incident
 from chalicelib.domain.policy_values import format_duration
 from chalicelib.messages.rendering import render
+from chalicelib.ports import LinkSigner
 
 CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
 SUBJECT_EXCERPT = 60
@@ -60,7 +60,7 @@ def timeline(case: Case, events: list[Event]) -> list[dict[str, str]]:
 
 
 def action_links(
-    signer: ActionSigner,
+    signer: LinkSigner,
     base_url: str,
     case: Case,
     tier: Tier,
@@ -72,7 +72,7 @@ def action_links(
     tier's email late), and escalate only when a tier is left to escalate to; one move
     link per team the case is not with."""
     current = tier.number == case.tier
-    offered = [
+    offered: list[tuple[Action, str | None]] = [
         (action, None)
         for action in Action
         if (action is not Action.SNOOZE or current)
@@ -107,7 +107,7 @@ def escalation_emails(
     now: datetime,
     sender: str,
     base_url: str,
-    signer: ActionSigner | None,
+    signer: LinkSigner | None,
     teams: Sequence[str] = (),
 ) -> list[EmailMessage]:
     """The emails for one tier of one case (or its `repeat`-th reminder): one per
@@ -188,12 +188,13 @@ def incident_email(
     """The crisis tier's email about a storm: what it is about and every post in it; or,
     `digest`, the posts that joined it since its last email (`cases`)."""
     base = base_url.rstrip("/")
+    channels = sorted({channel_name(case.post.channel) for case in cases})
     context = {
         "incident": incident,
         "cases": cases,
         "digest": digest,
         "window": window,
-        "channels": sorted({channel_name(case.post.channel) for case in cases}),
+        "channels": channels,
         "incident_url": f"{base}/incidents/{incident.id}",
         "case_url": f"{base}/cases/",
         "channel_name": channel_name,
@@ -205,7 +206,7 @@ def incident_email(
         if digest
         else f'{count} about "{incident.term}" within {window}'
     )
-    message["Subject"] = f"[Incident] {what} · {', '.join(context['channels'])}"
+    message["Subject"] = f"[Incident] {what} · {', '.join(channels)}"
     message["From"] = sender
     message["To"] = ", ".join(notify)
     message["Date"] = format_datetime(now)

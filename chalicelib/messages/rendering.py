@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 @cache
-def _environment() -> Any:
+def _environment() -> Environment:
     # Imported on first use: webhooks never render, so they never pay for Jinja2.
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import telemetry
 from chalicelib.domain.actions import Action, ActionToken
@@ -89,6 +89,7 @@ def _what_it_does(
     case's tiers email (a move takes the case from the old team's hands); snooze and
     escalate only while the case is still at the link's tier (an older email's people
     cannot push a later tier around)."""
+    change: Callable[[Case, datetime], Case]
     match action:
         case Action.ACKNOWLEDGE:
             kind, change = EventKind.ACKNOWLEDGED, lambda case, now: case.acknowledged(now, by)
@@ -157,7 +158,7 @@ def _change_case(
     def decide(case: Case) -> Change:
         now = ctx.clock()  # after the read: later than any escalation the read saw
         waited = case.policy_time_since_opened(now).total_seconds()
-        detail = {"waited_seconds": round(waited), "tier": case.tier}
+        detail: dict[str, Any] = {"waited_seconds": round(waited), "tier": case.tier}
         changed = change(case, now)
         if changed.held_until and changed.held_until != case.held_until:
             detail["until"] = iso(changed.held_until)

@@ -4,6 +4,7 @@ cases the store lists."""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,7 +21,9 @@ MAX_BREACHED = 20
 class CaseLister(Protocol):
     def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]: ...
 
-    def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]: ...
+    def opened_since(
+        self, status: Status, since: datetime, limit: int = 1000
+    ) -> builtins.list[Case]: ...
 
 
 @dataclass(frozen=True)

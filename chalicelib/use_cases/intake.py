@@ -286,7 +286,7 @@ def _carry_on(ctx: Context, case: Case, retry: bool = False) -> Case:
     if case.is_open and joins and not case.incident_id:
         case = storms.join_storm(ctx, case, retry) or case
     if case.incident_id:
-        storms.notify_incident(ctx, ctx.incidents.get(case.incident_id))
+        storms.notify_incident(ctx, storms.incidents_of(ctx).get(case.incident_id))
         return case
     if case.is_open and case.execution_arn is None:
         return timers.start_timer(ctx, case)
@@ -294,7 +294,7 @@ def _carry_on(ctx: Context, case: Case, retry: bool = False) -> Case:
 
 
 def _repeat_contact(ctx: Context, post: Post, now: datetime) -> bool:
-    if ctx.contacts is None or not post.author.known:
+    if ctx.contacts is None or post.author.id is None:
         return False
     before = ctx.contacts.previous_post_at(post.channel, post.author.id, post.id, now)
     return before is not None and abs(now - before) * ctx.time_scale <= REPEAT_CONTACT

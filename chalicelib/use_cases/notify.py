@@ -26,6 +26,8 @@ def notify(ctx: Context, case: Case, now: datetime) -> Case:
     """Send the emails the case owes (a tier's, or a repeat of the last), one per
     person, each at most once whatever the retries; never once the case has changed
     (been answered) since it was read."""
+    if case.unsent is None:
+        return case  # nothing owed
     tier, repeat = case.unsent
     events = ctx.cases.history(case.id)[1]  # read, and rendered, before any claim
     messages = escalation_emails(

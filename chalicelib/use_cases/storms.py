@@ -22,9 +22,18 @@ from chalicelib.use_cases import agent_actions, changes, timers
 from chalicelib.use_cases.changes import Change
 
 if TYPE_CHECKING:
+    from chalicelib.ports import IncidentRepository
     from chalicelib.use_cases.context import Context
 
 logger = Logger(service=telemetry.SERVICE, child=True)
+
+
+def incidents_of(ctx: Context) -> IncidentRepository:
+    """The incident repository: a case that is part of an incident, or an incident
+    acted on, means storms are on and the context has one."""
+    if ctx.incidents is None:
+        raise RuntimeError("storms need an incident repository (Context.incidents)")
+    return ctx.incidents
 
 
 def _person(case: Case) -> str:
@@ -42,15 +51,15 @@ def join_storm(ctx: Context, case: Case, retry: bool) -> Case | None:
         return None
     window = storms.window / ctx.time_scale
     for term in storm_terms(case.post.text):
-        members, incident_id = ctx.incidents.record_complaint(
+        members, incident_id = incidents_of(ctx).record_complaint(
             term, case.id, _person(case), case.opened_at, window
         )
         if incident_id is None and len(set(members.values())) >= storms.threshold:
             incident = _open_incident(ctx, term, case, members, storms.threshold)
             if incident is not None:
                 return _join_with_members(ctx, case, incident)
-            incident_id = ctx.incidents.open_incident_for(term)
-        incident = incident_id and ctx.incidents.join(incident_id, case.id)
+            incident_id = incidents_of(ctx).open_incident_for(term)
+        incident = incidents_of(ctx).join(incident_id, case.id) if incident_id else None
         if incident:
             return (
                 _join_with_members(ctx, case, incident)
@@ -71,7 +80,7 @@ def _open_incident(
     if len({members.get(member, member) for member in grouped}) < threshold:
         return None
     incident = Incident.open(term, ctx.clock(), grouped)
-    return incident if ctx.incidents.create(incident) else None
+    return incident if incidents_of(ctx).create(incident) else None
 
 
 def _join_with_members(ctx: Context, case: Case, incident: Incident) -> Case:
@@ -109,7 +118,7 @@ def notify_incident(ctx: Context, incident: Incident) -> None:
     now = ctx.clock()
     if ctx.policy.storms is None:  # storms switched off since: nobody to tell
         return
-    if not ctx.incidents.claim_notification(incident.id, now):
+    if not incidents_of(ctx).claim_notification(incident.id, now):
         return
     cases = [ctx.cases.get(member) for member in incident.members]
     message = incident_email(
@@ -124,9 +133,9 @@ def notify_incident(ctx: Context, incident: Incident) -> None:
     try:
         message_id = ctx.mailer.send(message)
     except EmailRejected:
-        ctx.incidents.release_notification(incident.id)
+        incidents_of(ctx).release_notification(incident.id)
         raise
-    ctx.incidents.confirm_notification(incident.id, message_id, list(incident.members), now)
+    incidents_of(ctx).confirm_notification(incident.id, message_id, list(incident.members), now)
     logger.info("incident notified", extra={"incident_id": incident.id, "term": incident.term})
 
 
@@ -141,11 +150,11 @@ def send_incident_digests(ctx: Context) -> list[str]:
     sent = []
     now = ctx.clock()
     window = timedelta(seconds=storms.window / ctx.time_scale)
-    for incident in ctx.incidents.list(IncidentStatus.OPEN):
+    for incident in incidents_of(ctx).list(IncidentStatus.OPEN):
         joined = list(incident.untold)
         if not joined or incident.told_at is None or now < incident.told_at + window:
             continue  # nothing new, its notice not out yet, or within its window
-        if not ctx.incidents.claim_digest(incident, joined, now):
+        if not incidents_of(ctx).claim_digest(incident, joined, now):
             continue  # another run took it, or it was resolved meanwhile
         message = incident_email(
             incident,
@@ -160,7 +169,7 @@ def send_incident_digests(ctx: Context) -> list[str]:
         try:
             ctx.mailer.send(message)
         except EmailRejected:
-            ctx.incidents.release_digest(incident, joined)
+            incidents_of(ctx).release_digest(incident, joined)
             logger.exception("incident digest refused", extra={"incident_id": incident.id})
             continue
         logger.info("incident digest sent", extra={"incident_id": incident.id})
@@ -172,9 +181,9 @@ def resolve_incident(ctx: Context, incident_id: str, by: str, everyone: bool = F
     """Close an incident and resolve its cases still in hand that its emails told its
     recipients of (or all of them, `everyone`); the others leave it and escalate on
     their own again (a complaint that joined unseen may be another problem)."""
-    resolved = ctx.incidents.resolve(incident_id, ctx.clock(), by)
+    resolved = incidents_of(ctx).resolve(incident_id, ctx.clock(), by)
     if resolved is None:
-        ctx.incidents.get(incident_id)  # IncidentNotFound if there is none
+        incidents_of(ctx).get(incident_id)  # IncidentNotFound if there is none
         raise CaseConflict(incident_id, "incident is already resolved")
     for case_id in resolved.members:
         try:

@@ -25,6 +25,7 @@ writers that race (a response and the escalation timer) never both win.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Iterator
 from contextlib import suppress
@@ -121,7 +122,7 @@ class CaseStore(TableAdapter):
                 "case_id": case.id,
                 "expires_at": int((event.at + self._retention).timestamp()),
             }
-            taken_by = {"ConditionExpression": "attribute_not_exists(pk)"}
+            taken_by: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
             if thread is not None:  # a closed case held the thread: this one takes it over
                 taken_by = {
                     "ConditionExpression": "attribute_not_exists(pk) OR case_id = :seen",
@@ -138,7 +139,7 @@ class CaseStore(TableAdapter):
             found = get_item(
                 self._db,
                 self._table,
-                conversation_key(case.post.channel, case.post.conversation_id),
+                conversation_key(case.post.channel, case.post.conversation_id or ""),
             )
             raise ThreadTaken(found["case_id"] if found else "") from None
 
@@ -162,7 +163,7 @@ class CaseStore(TableAdapter):
         post_id: str,
         case_id: str,
         event: dict[str, Any],
-        items: list[dict],
+        items: list[dict[str, Any]],
         acknowledgement: bool = False,
     ) -> None:
         """Write the post's dedupe record, `items` and its `event` item at once; raise
@@ -205,6 +206,8 @@ class CaseStore(TableAdapter):
 
     def hold_early_reply(self, reply: Post) -> None:
         """Keep a brand reply whose post has no case yet, for when it gets one."""
+        if reply.in_reply_to is None:
+            return  # it answers no post: nothing will open a case it belongs to
         item = {
             **early_key(reply.channel, reply.in_reply_to),
             "post": reply.model_dump(mode="json"),
@@ -230,7 +233,7 @@ class CaseStore(TableAdapter):
         if post.conversation_id:
             key = conversation_key(post.channel, post.conversation_id)
             if (found := get_item(self._db, self._table, key)) is not None:
-                return found["case_id"]
+                return str(found["case_id"])
         return self.case_holding(post.channel, post.in_reply_to) if post.in_reply_to else None
 
     def update(
@@ -369,7 +372,9 @@ class CaseStore(TableAdapter):
         )
         return [case_from_item(i) for i in items]
 
-    def opened_since(self, status: Status, since: datetime, limit: int = 1000) -> list[Case]:
+    def opened_since(
+        self, status: Status, since: datetime, limit: int = 1000
+    ) -> builtins.list[Case]:
         """Cases with this status opened at or after `since`, newest first."""
         items = self._query(
             IndexName="by-status",
@@ -393,15 +398,15 @@ class CaseStore(TableAdapter):
         ):
             yield from (case_from_item(item) for item in page)
 
-    def _query(self, max_items: int | None = None, **query: Any) -> list[dict]:
-        items: list[dict] = []
+    def _query(self, max_items: int | None = None, **query: Any) -> builtins.list[dict[str, Any]]:
+        items: builtins.list[dict[str, Any]] = []
         for page in self._pages(**query):
             items.extend(page)
             if max_items and len(items) >= max_items:
                 return items[:max_items]
         return items
 
-    def _pages(self, **query: Any) -> Iterator[list[dict]]:
+    def _pages(self, **query: Any) -> Iterator[builtins.list[dict[str, Any]]]:
         while True:
             page = self._db.query(TableName=self._table, **query)
             yield [deserialize(i) for i in page.get("Items", [])]

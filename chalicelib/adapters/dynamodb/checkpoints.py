@@ -12,7 +12,8 @@ class Checkpoints(TableAdapter):
 
     def get(self, name: str) -> dict[str, Any]:
         item = get_item(self._db, self._table, _checkpoint_key(name)) or {}
-        return item.get("state", {})
+        state: dict[str, Any] = item.get("state", {})
+        return state
 
     def put(self, name: str, state: dict[str, Any]) -> None:
         self._db.put_item(

@@ -17,6 +17,7 @@ a digest claims its window by moving `told_at` on with a condition.
 
 from __future__ import annotations
 
+import builtins
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -192,7 +193,7 @@ class IncidentStore(TableAdapter):
         self._ledger.release(incident_key(incident_id, "NOTIFY"))
 
     def confirm_notification(
-        self, incident_id: str, message_id: str, told: list[str], at: datetime
+        self, incident_id: str, message_id: str, told: builtins.list[str], at: datetime
     ) -> None:
         """Mark the crisis email sent, naming the members it told of."""
         told_of = {
@@ -205,7 +206,7 @@ class IncidentStore(TableAdapter):
         }
         self._ledger.confirm(incident_key(incident_id, "NOTIFY"), message_id, told_of)
 
-    def claim_digest(self, incident: Incident, told: list[str], now: datetime) -> bool:
+    def claim_digest(self, incident: Incident, told: builtins.list[str], now: datetime) -> bool:
         """The right to send the digest that names `told` (members that joined since the
         last email): True once, while the incident is open and its last email is the one
         read (another digest, or its resolution, makes it False)."""
@@ -229,7 +230,7 @@ class IncidentStore(TableAdapter):
             return False
         return True
 
-    def release_digest(self, incident: Incident, told: list[str]) -> None:
+    def release_digest(self, incident: Incident, told: builtins.list[str]) -> None:
         """Give a digest's claim back after SES refused it, so the next run sends it."""
         self._db.update_item(
             TableName=self._table,

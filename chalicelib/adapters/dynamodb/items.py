@@ -93,7 +93,7 @@ def case_item(case: Case, expires: datetime) -> dict[str, Any]:
         "paused_at": case.paused_at and iso(case.paused_at),
     }
     item.update({key: value for key, value in optional.items() if value is not None})
-    if case.post.author.known:  # the author index: a person's cases, found by a query
+    if case.post.author.id is not None:  # the author index: a person's cases, by a query
         item["gsi2pk"] = author_key(case.post.channel, case.post.author.id)
         item["gsi2sk"] = f"{iso(case.opened_at)}#{case.id}"
     return item

@@ -16,7 +16,10 @@ DESERIALIZER = TypeDeserializer()
 
 
 class TableAdapter:
-    """Something kept in the one table: holds the DynamoDB client and the table's name."""
+    """Something kept in the one table: holds the DynamoDB client and the table's name.
+    The client is untyped here (the other adapters' clients are typed through the
+    mypy-boto3 stubs): its requests are built from plain dicts by the helpers below,
+    which the stubs' TypedDicts would only restate."""
 
     def __init__(self, dynamodb: Any, table_name: str):
         self._db = dynamodb
@@ -32,11 +35,11 @@ def failed_conditions(error: Any) -> list[bool]:
     return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
 
 
-def put_request(table: str, item: dict, **condition: Any) -> dict:
+def put_request(table: str, item: dict[str, Any], **condition: Any) -> dict[str, Any]:
     return {"Put": {"TableName": table, "Item": serialize(item), **condition}}
 
 
-def get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict | None:
+def get_item(dynamodb: Any, table: str, key: dict[str, str]) -> dict[str, Any] | None:
     found = dynamodb.get_item(TableName=table, Key=serialize(key), ConsistentRead=True)
     return deserialize(found["Item"]) if "Item" in found else None
 

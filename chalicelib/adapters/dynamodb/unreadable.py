@@ -83,7 +83,7 @@ class UnreadableEvents(TableAdapter):
                 Select="COUNT",
                 **({"ExclusiveStartKey": start} if start else {}),
             )
-            total += page["Count"]
+            total += int(page["Count"])
             if not (start := page.get("LastEvaluatedKey")):
                 return total
 

@@ -20,8 +20,10 @@ class RebasedSession(requests.Session):
         self._origin = origin
         self._base = base.rstrip("/")
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(url, str) and url.startswith(self._origin):
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(url, bytes):
+            url = url.decode()
+        if url.startswith(self._origin):
             url = self._base + url[len(self._origin) :]
         return super().request(method, url, *args, **kwargs)
 
