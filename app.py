@@ -10,6 +10,8 @@ nor the escalate step the channels' models. New handlers do the same;
 tests/unit/test_cold_start.py checks it and bench/cold_start.py measures it.
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping
 from functools import partial

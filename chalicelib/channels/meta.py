@@ -26,126 +26,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, Field
-
-from chalicelib.channels import Delivery, Moment, PlatformModel, PlatformText
+from chalicelib.channels import Delivery
+from chalicelib.channels.meta_models import (
+    CHANNELS,
+    EVENT_KINDS,
+    MESSAGING_LISTS,
+    POST_ITEMS,
+    Change,
+    Entry,
+    FeedValue,
+    InstagramComment,
+    InstagramMention,
+    Message,
+    Messaging,
+    Postback,
+)
 from chalicelib.domain.posts import UNKNOWN_AUTHOR, Author, Post, PostNote, PostReference
 
 if TYPE_CHECKING:
-    from chalicelib.adapters.meta_graph import GraphApi
+    pass
 
-CHANNELS = {"page": "facebook", "instagram": "instagram"}
-POST_ITEMS = {"post", "status", "photo", "video", "share"}  # a visitor's post on the Page
 ADDED, EDITED, REMOVED = {"add"}, {"edit", "edited"}, {"remove", "delete"}
-MESSAGING_LISTS = ("messaging", "standby")  # standby: while another app holds the thread
-EVENT_KINDS = (  # what a messaging event that is not a message is, by the key it carries
-    "delivery",
-    "read",
-    "reaction",
-    "postback",
-    "optin",
-    "referral",
-    "account_linking",
-    "pass_thread_control",
-    "take_thread_control",
-    "request_thread_control",
-    "app_roles",
-    "policy_enforcement",
-)
-
-
-class Sender(PlatformModel):
-    """Who sent or received: a Page-scoped or Instagram-scoped id, or, for a guest of the
-    chat plugin, a `user_ref`."""
-
-    id: str | None = None
-    user_ref: str | None = None
-    name: str | None = None
-    username: str | None = None
-
-    @property
-    def key(self) -> str | None:
-        return self.id or self.user_ref
-
-
-class FeedValue(PlatformModel):
-    """A Page `feed` or `mention` change's value (and a `group_feed` messaging item)."""
-
-    item: str | None = None
-    verb: str | None = None
-    sender: Sender | None = Field(default=None, alias="from")
-    sender_id: str | None = None  # the legacy author fields, without `from`
-    sender_name: str | None = None
-    message: PlatformText | None = None
-    post_id: str | None = None
-    comment_id: str | None = None
-    parent_id: str | None = None
-    created_time: Moment = None
-    post: dict[str, Any] | None = None  # the post commented on, on some deliveries
-
-    @property
-    def author(self) -> Author | None:
-        if self.sender is not None and self.sender.key:
-            return Author(id=self.sender.key, handle=self.sender.name or self.sender.key)
-        if self.sender_id:
-            return Author(id=self.sender_id, handle=self.sender_name or self.sender_id)
-        return None
-
-
-class InstagramComment(PlatformModel):
-    id: str = Field(validation_alias=AliasChoices("id", "comment_id"))
-    text: PlatformText = ""
-    sender: Sender | None = Field(default=None, alias="from")
-    parent_id: str | None = None
-    timestamp: Moment = None
-
-
-class InstagramMention(PlatformModel):
-    media_id: str
-    comment_id: str | None = None
-
-
-class Attachment(PlatformModel):
-    type: str | None = None
-
-
-class Message(PlatformModel):
-    mid: str
-    text: PlatformText | None = None
-    is_echo: bool = False
-    is_deleted: bool = False
-    sticker_id: str | None = None
-    attachments: list[Attachment] = []
-    reply_to: dict[str, Any] | None = None
-
-
-class Postback(PlatformModel):
-    mid: str | None = None
-    title: PlatformText | None = None
-
-
-class MessageEdit(PlatformModel):
-    mid: str
-    text: PlatformText | None = None
-
-
-class Messaging(PlatformModel):
-    sender: Sender
-    recipient: Sender
-    timestamp: Moment = None
-    message: Message | None = None
-    message_edit: MessageEdit | None = None
-    postback: Postback | None = None
-
-
-class Change(PlatformModel):
-    field: str
-    value: dict[str, Any]
-
-
-class Entry(PlatformModel):
-    id: str
-    time: Moment = None
 
 
 def parse(payload: Any, page_ids: frozenset[str]) -> Delivery:
@@ -384,106 +285,3 @@ def _id_of(value: FeedValue) -> str | None:
 def _attachments(message: Message) -> str:
     kinds = [a.type for a in message.attachments if a.type]
     return f"({', '.join(kinds)})" if kinds else "(no text)"
-
-
-# -- what the webhooks only name, fetched from the Graph API ---------------------------------
-
-
-class GraphComment(PlatformModel):
-    id: str
-    text: PlatformText = ""
-    timestamp: Moment = None
-    username: str | None = None
-    media: dict[str, Any] | None = None
-
-
-class GraphMedia(PlatformModel):
-    id: str
-    caption: PlatformText = ""
-    timestamp: Moment = None
-    username: str | None = None
-    permalink: str | None = None
-
-
-class GraphPost(PlatformModel):
-    id: str
-    message: PlatformText = ""
-    sender: Sender | None = Field(default=None, alias="from")
-    created_time: Moment = None
-    permalink_url: str | None = None
-
-
-COMMENT_FIELDS = "id,text,timestamp,username,media{id,permalink}"
-MEDIA_FIELDS = "id,caption,timestamp,username,permalink"
-POST_FIELDS = "id,message,from,created_time,permalink_url"
-
-
-def fetch_referenced(reference: PostReference, graph: GraphApi) -> Post:
-    """The post a reference names, fetched from the Graph API; raises GraphError (whose
-    `retry` says whether to try again), or pydantic's ValidationError for an answer that
-    is not the object asked for."""
-    if reference.kind == "instagram mention":
-        return _instagram_mention(reference, graph)
-    found = GraphPost.model_validate(graph.get(reference.post_id, POST_FIELDS))
-    author = (
-        Author(id=found.sender.key, handle=found.sender.name or found.sender.key)
-        if found.sender and found.sender.key
-        else reference.author or Author(id=None, handle=UNKNOWN_AUTHOR)
-    )
-    return Post(
-        id=reference.id,
-        channel=reference.channel,
-        text=found.message or "(no text)",
-        created_at=found.created_time or reference.created_at or _received(reference),
-        url=_web(found.permalink_url) or f"https://www.facebook.com/{reference.post_id}",
-        conversation_id=reference.id,
-        author=author,
-        brand=reference.brand,
-        received_at=reference.received_at,
-    )
-
-
-def _instagram_mention(reference: PostReference, graph: GraphApi) -> Post:
-    """An @mention of the Instagram account, in a comment or in a caption: Instagram's
-    webhook gives only ids, the account's `mentioned_comment` / `mentioned_media` the
-    rest."""
-    if reference.comment_id:
-        edge = f"mentioned_comment.comment_id({reference.comment_id}){{{COMMENT_FIELDS}}}"
-        comment = GraphComment.model_validate(
-            _field(graph.get(reference.brand, edge), "mentioned_comment")
-        )
-        text, at, username = comment.text, comment.timestamp, comment.username
-        url = (comment.media or {}).get("permalink")
-    else:
-        edge = f"mentioned_media.media_id({reference.post_id}){{{MEDIA_FIELDS}}}"
-        media = GraphMedia.model_validate(
-            _field(graph.get(reference.brand, edge), "mentioned_media")
-        )
-        text, at, username, url = media.caption, media.timestamp, media.username, media.permalink
-    return Post(
-        id=reference.id,
-        channel=reference.channel,
-        text=text or "(no text)",
-        created_at=at or reference.created_at or _received(reference),
-        url=_web(url),
-        conversation_id=reference.id,
-        author=Author(id=None, handle=f"@{username}" if username else UNKNOWN_AUTHOR),
-        brand=reference.brand,
-        received_at=reference.received_at,
-    )
-
-
-def _field(answer: dict[str, Any], name: str) -> Any:
-    from chalicelib.adapters.meta_graph import GraphError
-
-    if name not in answer:
-        raise GraphError(f"the Graph API's answer has no {name}", retry=False)
-    return answer[name]
-
-
-def _received(reference: PostReference) -> datetime:
-    return reference.received_at or datetime.now(UTC)
-
-
-def _web(url: Any) -> str | None:
-    return url if isinstance(url, str) and url.startswith("https://") and len(url) <= 2048 else None

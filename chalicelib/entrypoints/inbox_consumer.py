@@ -116,7 +116,7 @@ def _whole(
         if message.channel == "x" and not message.author.known and (lookup := sources.x_posts()):
             return lookup.complete(message)
         return message
-    from chalicelib.channels.meta import fetch_referenced
+    from chalicelib.channels.meta_references import fetch_referenced
 
     graph = sources.graph()
     if graph is None:

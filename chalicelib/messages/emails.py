@@ -90,11 +90,11 @@ def action_links(
 
 def _timeline_entry(event: Event) -> str:
     tier = event.detail.get("to_tier") or event.detail.get("tier")
-    if event.kind is EventKind.NOTIFIED:
+    if event.kind == EventKind.NOTIFIED:
         return f"tier {tier} emailed"
-    if event.kind is EventKind.ESCALATED:
+    if event.kind == EventKind.ESCALATED:
         return f"escalated to tier {tier}"
-    if event.kind is EventKind.MOVED:
+    if event.kind == EventKind.MOVED:
         return f"moved to team {event.detail.get('to_team')} at tier {tier}"
     return f"{event.kind} at tier {tier}" if tier else str(event.kind)
 

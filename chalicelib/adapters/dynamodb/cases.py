@@ -28,7 +28,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,8 +37,6 @@ from chalicelib.adapters.dynamodb.items import (
     case_item,
     case_key,
     conversation_key,
-    dedupe_key,
-    early_key,
     event_from_item,
     event_item,
     link_key,
@@ -47,6 +44,7 @@ from chalicelib.adapters.dynamodb.items import (
     unchanged_since,
 )
 from chalicelib.adapters.dynamodb.ledger import SendOnceLedger, WhileFailed
+from chalicelib.adapters.dynamodb.posts_seen import ItemExists, PostRecords
 from chalicelib.adapters.dynamodb.table import (
     NEW_ITEM,
     TableAdapter,
@@ -75,15 +73,6 @@ from chalicelib.domain.retention import (
 from chalicelib.domain.times import iso, parse_iso
 
 
-class _ItemExists(Exception):
-    """A transaction's item (by its place among the items written with the post) was
-    there already: the caller says what that means."""
-
-    def __init__(self, index: int):
-        super().__init__(f"item {index} exists")
-        self.index = index
-
-
 class CaseStore(TableAdapter):
     """Cases and what hangs off them. `retention` (the policy's) is how long an item that
     holds what a post brought is kept: a case for `retention` after it opened (praise
@@ -95,6 +84,7 @@ class CaseStore(TableAdapter):
         super().__init__(dynamodb, table_name)
         self._retention = retention
         self._ledger = SendOnceLedger(dynamodb, table_name)
+        self._posts = PostRecords(dynamodb, table_name)
 
     def _case(self, case: Case) -> dict[str, Any]:
         keep = self._retention
@@ -131,10 +121,10 @@ class CaseStore(TableAdapter):
             items.append(put_request(self._table, conversation, **taken_by))
         opened = {**self._event(case.id, event), "expires_at": case_item["expires_at"]}
         try:
-            self._record_post(case.post.channel, case.post.id, case.id, opened, items)
-        except _ItemExists as exists:
+            self._posts.record(case.post.channel, case.post.id, case.id, opened, items)
+        except ItemExists as exists:
             if exists.index == 0:  # the case itself: recorded before its dedupe record expired
-                self._restore_dedupe(case.post.channel, case.post.id, case.id, event.at)
+                self._posts.restore(case.post.channel, case.post.id, case.id, event.at)
                 raise DuplicatePost(case.id) from None
             found = get_item(
                 self._db,
@@ -146,86 +136,28 @@ class CaseStore(TableAdapter):
     def attach(self, case_id: str, post: Post, event: Event) -> None:
         """Record a post as part of an existing case (a follow-up, a brand reply);
         raise DuplicatePost if it was recorded before."""
-        self._record_post(post.channel, post.id, case_id, self._event(case_id, event), [])
+        self._posts.record(post.channel, post.id, case_id, self._event(case_id, event), [])
 
     def record_acknowledgement(
         self, case_id: str, channel: str, reply_id: str, event: Event
     ) -> None:
         """Record Escalator's automatic reply, so that when the platform delivers it
         back it is known for what it is, not taken for a person's response."""
-        self._record_post(
+        self._posts.record(
             channel, reply_id, case_id, self._event(case_id, event), [], acknowledgement=True
         )
 
-    def _record_post(
-        self,
-        channel: str,
-        post_id: str,
-        case_id: str,
-        event: dict[str, Any],
-        items: list[dict[str, Any]],
-        acknowledgement: bool = False,
-    ) -> None:
-        """Write the post's dedupe record, `items` and its `event` item at once; raise
-        DuplicatePost if the record was there, _ItemExists if one of `items` was."""
-        record_key = dedupe_key(channel, post_id)
-        written = parse_iso(event["at"])
-        expires_at = int((written + DEDUPE_RETENTION).timestamp())
-        dedupe = {**record_key, "case_id": case_id, "expires_at": expires_at}
-        if acknowledgement:
-            dedupe["acknowledgement"] = True
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    put_request(self._table, dedupe, **NEW_ITEM),
-                    *items,
-                    put_request(self._table, event),
-                ]
-            )
-        except self._db.exceptions.TransactionCanceledException as error:
-            failed = failed_conditions(error)
-            if not any(failed):
-                raise
-            if failed[0]:
-                existing = get_item(self._db, self._table, record_key) or {}
-                raise DuplicatePost(
-                    existing.get("case_id", case_id), existing.get("acknowledgement", False)
-                ) from None
-            raise _ItemExists(failed.index(True) - 1) from None
-
-    def _restore_dedupe(self, channel: str, post_id: str, case_id: str, at: datetime) -> None:
-        """Put back the dedupe record of a post whose case outlived it (a redelivery a
-        month late), so the next redelivery is known at its first write."""
-        dedupe = {
-            **dedupe_key(channel, post_id),
-            "case_id": case_id,
-            "expires_at": int((at + DEDUPE_RETENTION).timestamp()),
-        }
-        with suppress(self._db.exceptions.ConditionalCheckFailedException):
-            self._db.put_item(TableName=self._table, Item=serialize(dedupe), **NEW_ITEM)
-
     def hold_early_reply(self, reply: Post) -> None:
         """Keep a brand reply whose post has no case yet, for when it gets one."""
-        if reply.in_reply_to is None:
-            return  # it answers no post: nothing will open a case it belongs to
-        item = {
-            **early_key(reply.channel, reply.in_reply_to),
-            "post": reply.model_dump(mode="json"),
-            "expires_at": int(
-                ((reply.received_at or reply.created_at) + DEDUPE_RETENTION).timestamp()
-            ),
-        }
-        self._db.put_item(TableName=self._table, Item=serialize(item))
+        self._posts.hold_early_reply(reply)
 
     def early_reply(self, channel: str, post_id: str) -> Post | None:
         """A brand reply to this post that arrived before it, if one did."""
-        found = get_item(self._db, self._table, early_key(channel, post_id))
-        return Post.model_validate(found["post"]) if found else None
+        return self._posts.early_reply(channel, post_id)
 
     def case_holding(self, channel: str, post_id: str) -> str | None:
         """The case a post was recorded in (opened, followed up or answered), if any."""
-        found = get_item(self._db, self._table, dedupe_key(channel, post_id))
-        return found["case_id"] if found else None
+        return self._posts.case_holding(channel, post_id)
 
     def thread_case(self, post: Post) -> str | None:
         """The case a post belongs to by its thread: its conversation, or the post it
@@ -275,7 +207,7 @@ class CaseStore(TableAdapter):
         """Put a platform's note about a post on the trail, once: the same note delivered
         again (same post, change and text) raises DuplicatePost."""
         said = hashlib.sha256((note.text or "").encode()).hexdigest()[:16]
-        self._record_post(
+        self._posts.record(
             note.channel,
             f"{note.post_id}#{note.change}#{said}",
             case_id,

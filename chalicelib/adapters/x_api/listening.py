@@ -25,7 +25,8 @@ from aws_lambda_powertools import Logger
 from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
 from chalicelib.adapters.x_api.reads import PAGE_SIZE, Haul, ReadResult, XReader
-from chalicelib.channels.x import TWEET_FIELDS, V2Post, V2User, v2_post
+from chalicelib.channels.x import v2_post
+from chalicelib.channels.x_models import TWEET_FIELDS, V2Post, V2User
 from chalicelib.domain.posts import Post
 from chalicelib.domain.topics import phrase
 from chalicelib.telemetry import SERVICE

@@ -13,7 +13,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from chalicelib.channels.x import TWEET_FIELDS, V2Post, V2User, found_post, v2_post
+from chalicelib.channels.x import found_post, v2_post
+from chalicelib.channels.x_models import TWEET_FIELDS, V2Post, V2User
 from chalicelib.domain.posts import Post
 from chalicelib.telemetry import SERVICE
 

@@ -7,7 +7,8 @@ see chalicelib.adapters.x_api.reads: never sleeping on a rate limit).
 from __future__ import annotations
 
 from chalicelib.adapters.x_api.reads import PAGE_SIZE, Haul, ReadResult, XReader
-from chalicelib.channels.x import TWEET_FIELDS, v2_post
+from chalicelib.channels.x import v2_post
+from chalicelib.channels.x_models import TWEET_FIELDS
 
 
 class MentionsPoller(XReader):

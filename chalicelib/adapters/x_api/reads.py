@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.adapters.dynamodb.checkpoints import Checkpoints
 from chalicelib.adapters.sqs import Inbox
-from chalicelib.channels.x import V2Post, V2User
+from chalicelib.channels.x_models import V2Post, V2User
 from chalicelib.domain.posts import Post
 from chalicelib.telemetry import SERVICE
 
