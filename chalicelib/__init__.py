@@ -1,6 +1,7 @@
-"""Everything that runs in Lambda: the domain, its adapters and the service layer.
-
-Domain (plain Python, no boto3): posts, triage, policy, cases, emails.
-Adapters (AWS clients passed in): store (DynamoDB), workflow (Step Functions),
-inbox (SQS), mailer (SES). Service layer: service. Wiring from the environment: settings.
+"""Everything that runs in Lambda, in layers: `domain/` (plain Python: posts, triage, the
+policy, cases and their clock, incidents), `ports.py` (what the use cases need from the
+world), `use_cases/` (one job a module), `adapters/` (DynamoDB, Step Functions, SQS, SES,
+signing, X's and Meta's APIs), `channels/` (each platform's payloads to posts),
+`messages/` (emails from templates) and `entrypoints/` (HTTP and SQS glue); wired by
+`components.py` from `settings.py`. The README's "Layout" follows a post through them.
 """

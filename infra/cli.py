@@ -227,19 +227,19 @@ def policy_check(path: Path) -> None:
     from chalicelib.adapters.x_api.listening import QueryTooLong, listening_query
     from chalicelib.channels import id_set
 
-    rules = _fail_on_policy_errors(path)
-    problems = rules.slow_patterns()
-    if rules.listening is not None:
+    policy = _fail_on_policy_errors(path)
+    problems = policy.slow_patterns()
+    if policy.listening is not None:
         try:
-            listening_query(rules.listening, id_set(os.environ.get("ESCALATOR_X_BRAND_IDS")))
+            listening_query(policy.listening, id_set(os.environ.get("ESCALATOR_X_BRAND_IDS")))
         except QueryTooLong as too_long:
             problems.append(str(too_long))
     if problems:
         for problem in problems:
             click.echo(f"{path}: {problem}", err=True)
         sys.exit(1)
-    counts = [(len(rules.rules), "policy", "policies"), (len(rules.teams), "team", "teams")]
-    counts.append((len(rules.topics), "topic", "topics"))
+    counts = [(len(policy.rules), "policy", "policies"), (len(policy.teams), "team", "teams")]
+    counts.append((len(policy.topics), "topic", "topics"))
     summary = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n or one == "policy"]
     click.echo(f"{path}: ok, {', '.join(summary)}")
 

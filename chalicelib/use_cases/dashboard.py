@@ -1,29 +1,20 @@
 """The dashboard's figures: the open queue by next escalation, the cases that breached a
 deadline lately, and per channel how many were answered and how fast. Plain Python over
-cases the store lists."""
+cases the case repository lists."""
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from chalicelib.domain.case_clock import Status
 from chalicelib.domain.cases import Case
 from chalicelib.domain.figures import Figures, grouped
+from chalicelib.ports import CaseRepository
 
 DAY_SECONDS = 24 * 3600  # policy time the "last 24 hours" figures cover
 MAX_OPEN = 500
 MAX_BREACHED = 20
-
-
-class CaseLister(Protocol):
-    def list(self, status: Status, limit: int = 100, oldest_first: bool = False) -> list[Case]: ...
-
-    def opened_since(
-        self, status: Status, since: datetime, limit: int = 1000
-    ) -> builtins.list[Case]: ...
 
 
 @dataclass(frozen=True)
@@ -40,7 +31,7 @@ class Dashboard:
         return len(self.open) >= MAX_OPEN
 
     @classmethod
-    def build(cls, store: CaseLister, now: datetime, time_scale: float) -> Dashboard:
+    def build(cls, store: CaseRepository, now: datetime, time_scale: float) -> Dashboard:
         since = now - timedelta(seconds=DAY_SECONDS / time_scale)
         recent = [
             case
