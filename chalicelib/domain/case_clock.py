@@ -14,8 +14,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.calendars import BusinessCalendar, QuietHours
+
+if TYPE_CHECKING:  # annotations only: the webhooks load no triage (cold start)
+    from chalicelib.domain.triage import Priority
 
 
 class Status(StrEnum):
@@ -45,7 +49,7 @@ class CaseClock:
 
     # The case's fields these read (chalicelib.domain.cases.Case holds them).
     status: Status
-    priority: str
+    priority: Priority
     tiers: tuple[Tier, ...]
     opened_at: datetime
     time_scale: float

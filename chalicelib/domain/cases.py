@@ -23,7 +23,7 @@ from chalicelib.domain.errors import CaseConflict
 if TYPE_CHECKING:  # annotations only: the webhooks need case ids, not the policy (cold start)
     from chalicelib.domain.posts import Post
     from chalicelib.domain.rules import Rule, TierSpec
-    from chalicelib.domain.triage import Triage
+    from chalicelib.domain.triage import Intent, Priority, Triage
 
 
 class EventKind(StrEnum):
@@ -91,8 +91,8 @@ def case_id_for(channel: str, post_id: str) -> str:
 class Case(CaseClock):
     id: str
     post: Post
-    intent: str
-    priority: str
+    intent: Intent
+    priority: Priority
     reasons: tuple[str, ...]
     policy_name: str
     tiers: tuple[Tier, ...]

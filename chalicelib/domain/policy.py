@@ -33,7 +33,7 @@ from chalicelib.domain.topics import (
     Taxonomy,
     too_slow,
 )
-from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS
+from chalicelib.domain.triage import MAX_TRIAGE_CHARACTERS, Intent, Priority
 from chalicelib.settings import DEFAULT_POLICY_PATH
 
 MIN_RETENTION_SECONDS = 30 * 24 * 3600  # chalicelib.domain.retention.DEDUPE_RETENTION
@@ -162,8 +162,8 @@ class Policy(BaseModel):
     def for_case(
         self,
         channel: str,
-        intent: str,
-        priority: str,
+        intent: Intent,
+        priority: Priority,
         brand: str | None = None,
         topic: str = OTHER,
         language: str | None = None,

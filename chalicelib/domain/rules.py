@@ -93,8 +93,8 @@ class CaseFacts:
     triage's intent, priority and topic."""
 
     channel: str
-    intent: str
-    priority: str
+    intent: Intent
+    priority: Priority
     brand: str | None = None
     topic: str = OTHER
     language: str | None = None
