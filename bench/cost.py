@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.cases import EventKind
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.local_stack import COMPLAINT, running_stack
@@ -206,7 +208,11 @@ def run_case(stack: LocalStack, api: Api, text: str, emails: int | None) -> tupl
         return case_id, 0
     kinds = lambda c: [e["kind"] for e in c["events"]]  # noqa: E731
     # answered once its timer runs (and its emails went out): nothing still on its way
-    until(lambda c: "timer started" in kinds(c) and kinds(c).count("notified") >= emails)
+    until(
+        lambda c: (
+            EventKind.TIMER_STARTED in kinds(c) and kinds(c).count(EventKind.NOTIFIED) >= emails
+        )
+    )
     api.agent("POST", f"/cases/{case_id}/respond", json={"by": "bench"})
     sfn = stack.client("stepfunctions")
     listed = sfn.list_executions(stateMachineArn=stack.env["ESCALATOR_STATE_MACHINE_ARN"])

@@ -21,6 +21,8 @@ from pathlib import Path
 from time import process_time_ns
 from typing import Any
 
+from chalicelib.domain.cases import EventKind
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # As the local stage: no log lines at INFO, no metrics lines (both would print here).
 os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
@@ -119,7 +121,9 @@ def main() -> None:
             post.channel, verdict.intent, verdict.priority, post.brand, verdict.topic, post.language
         )
         case = Case.open(post, verdict, rule, post.received_at, 1.0, policy.calendar_for(rule))
-        store.create(case, Event(post.received_at, "opened", "triage", {"policy": rule.name}))
+        store.create(
+            case, Event(post.received_at, EventKind.OPENED, "triage", {"policy": rule.name})
+        )
 
     steps = {
         "parse the queued post": Post.model_validate_json,

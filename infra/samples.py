@@ -12,7 +12,7 @@ from itertools import count
 from pathlib import Path
 
 from chalicelib.adapters.signing import ActionSigner
-from chalicelib.domain.cases import Case, Event
+from chalicelib.domain.cases import Case, Event, EventKind
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.posts import Post
 from chalicelib.domain.triage import triage
@@ -44,11 +44,13 @@ def sample_email() -> EmailMessage:
     case = case.advanced()
     assert case.priority == "high", "the sample shows a high-priority case at tier 2"
     events = [
-        Event(OPENED, "opened", "triage", {}),
-        Event(OPENED + timedelta(hours=1), "escalated", "timer", {"tier": 1}),
-        Event(OPENED + timedelta(hours=1), "notified", "timer", {"tier": 1}),
-        Event(OPENED + timedelta(minutes=80), "acknowledged", "sam@example.com", {"tier": 1}),
-        Event(OPENED + timedelta(hours=2, minutes=3), "escalated", "timer", {"tier": 2}),
+        Event(OPENED, EventKind.OPENED, "triage", {}),
+        Event(OPENED + timedelta(hours=1), EventKind.ESCALATED, "timer", {"tier": 1}),
+        Event(OPENED + timedelta(hours=1), EventKind.NOTIFIED, "timer", {"tier": 1}),
+        Event(
+            OPENED + timedelta(minutes=80), EventKind.ACKNOWLEDGED, "sam@example.com", {"tier": 1}
+        ),
+        Event(OPENED + timedelta(hours=2, minutes=3), EventKind.ESCALATED, "timer", {"tier": 2}),
     ]
     nonces = count()
     signer = ActionSigner("sample-key", clock=lambda: SENT, nonce=lambda: f"{next(nonces):016x}")
