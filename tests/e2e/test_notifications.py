@@ -70,7 +70,7 @@ def test_a_retried_escalate_step_does_not_email_twice(stack):
 
     assert first.done is False
     assert [m["X-Escalator-Tier"] for m in sent_emails(case.id)] == ["1"]
-    assert step.store.get(case.id).tier == 1
+    assert step.cases.get(case.id).tier == 1
 
 
 def test_concurrent_escalate_steps_send_one_email(stack):
@@ -94,7 +94,7 @@ def test_every_person_of_a_tier_gets_one_email_of_their_own_whatever_the_retries
     _, events = components.escalator().cases.history(case.id)
     notified = sorted(e.detail["to"][0] for e in events if e.kind == "notified")
     assert notified == list(people)
-    assert step.store.get(case.id).notified_tier == 1
+    assert step.cases.get(case.id).notified_tier == 1
 
 
 class RefusingMailer(Mailer):
