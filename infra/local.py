@@ -98,6 +98,8 @@ class LocalStack:
         self._create_resources(template)
         self._configure_environment(template)
         app_module = importlib.import_module("app")
+        for warm in WARM_MODULES:  # what Lambda's provisioned concurrency would have loaded
+            importlib.import_module(warm)
         functions = self._register_functions(app_module)
         self._create_state_machine(template, functions)
         self._start_inbox_poller(app_module)
@@ -557,6 +559,14 @@ def _remember_backends() -> None:
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
+# The modules the handlers import on their first call, loaded when the stack starts: one
+# process serves every function here, so the first requests would otherwise all wait on
+# one import (a quarter of a second) and a replay's first posts would land late.
+WARM_MODULES = (
+    "chalicelib.entrypoints.webhooks",
+    "chalicelib.entrypoints.inbox_consumer",
+    "chalicelib.use_cases.escalator",
+)
 _DYNAMODB_LOCK = threading.Lock()
 
 
