@@ -10,6 +10,7 @@ import pytest
 from chalicelib.domain.actions import Action
 from chalicelib.domain.case_clock import Status
 from chalicelib.domain.posts import PostNote
+from chalicelib.domain.topics import Taxonomy, compile_topic
 from chalicelib.domain.triage import triage
 from tests.service.conftest import COMPLAINT, PRAISE, QUESTION, URGENT
 
@@ -165,3 +166,17 @@ def test_a_timer_that_could_not_start_is_started_by_the_reconciler(world):
     world.at(minutes=3)
     assert world.escalator.reconcile_timers() == [case.id]
     assert world.timers.running() == {world.cases.get(case.id).execution_arn}
+
+
+def test_a_topic_that_runs_out_of_time_is_counted_and_the_post_still_opens_its_case(
+    world, monkeypatch, capsys
+):
+    # a pattern the policy check refuses (nested repeats), put straight into the taxonomy
+    slow = Taxonomy((("billing", compile_topic([], [r"(?:\w+\s?)+refund"])),))
+    monkeypatch.setattr(type(world.escalator.policy), "taxonomy", property(lambda _: slow))
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    text = ("@brand my parcel " + "a " * 950 + "refunda").ljust(2000, "a")  # backtracks
+    case = world.escalator.receive(world.post(text))
+    assert case.is_open and case.topic == "other"  # triaged on, as not about billing
+    counted = [line for line in capsys.readouterr().out.splitlines() if "TopicTimeouts" in line]
+    assert len(counted) == 1 and '"topic":"billing"' in counted[0]
