@@ -11,9 +11,9 @@ in-memory fake (tests/service/fakes.py).
 | Mailer | adapters.ses.Mailer | sends a rendered email |
 | Replier | adapters.x_api.replies.XReplier | posts the brand's reply on the platform |
 | LinkSigner | adapters.signing.ActionSigner | signs and checks email action links |
-| AuthorContacts | adapters.dynamodb.cases.AuthorContacts | when an author last wrote |
+| AuthorContacts | adapters.dynamodb.contacts.AuthorContacts | when an author last wrote |
 | Queue | adapters.sqs.Inbox | posts on their way to the inbox consumer |
-| Checkpoints | adapters.dynamodb.cases.Checkpoints | where a poller left off |
+| Checkpoints | adapters.dynamodb.checkpoints.Checkpoints | where a poller left off |
 
 Every method may also raise what its service raises when it is out of reach (a timeout):
 the use cases leave those to the entrypoint's retry (SQS, Step Functions).
