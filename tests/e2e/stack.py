@@ -198,9 +198,10 @@ def sent_emails(case_id: str, header: str = "X-Escalator-Case") -> list[Message]
     """Emails SES accepted for a case (or, by header, an incident), read back from moto."""
     from moto.ses.models import ses_backends
 
-    messages = [
+    messages = [  # parsed only when they name it: the shared stack keeps every email sent
         email.message_from_string(m.raw_data, policy=email.policy.default)
         for m in list(ses_backends[ACCOUNT][REGION].sent_messages)
+        if case_id in m.raw_data
     ]
     return [m for m in messages if m[header] == case_id]
 
