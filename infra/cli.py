@@ -184,11 +184,18 @@ def demo(port: int, time_scale: float, outbox: Path, policy_path: Path | None, o
 
 
 def _wait_for_timers(stack, poll_seconds: float = 0.5) -> None:
-    """Until no escalation timer is running: every case answered or through its tiers."""
-    sfn = stack.client("stepfunctions")
-    arn = stack.env["ESCALATOR_STATE_MACHINE_ARN"]
-    while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+    """Until nothing is on its way: the inbox drained and no escalation timer running
+    (every case answered or through its tiers), twice in a row, since a post still in
+    the inbox may start a timer after the timers were listed."""
+    sfn, sqs = stack.client("stepfunctions"), stack.client("sqs")
+    arn, inbox = stack.env["ESCALATOR_STATE_MACHINE_ARN"], stack.env["ESCALATOR_INBOX_QUEUE_URL"]
+    counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    quiet = 0
+    while quiet < 2:
         time.sleep(poll_seconds)
+        queued = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=counts)["Attributes"]
+        running = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+        quiet = 0 if running or any(int(n) for n in queued.values()) else quiet + 1
 
 
 def _print_summary(stack, outbox: Path, failures: list[str]) -> None:
